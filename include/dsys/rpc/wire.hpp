@@ -1,0 +1,51 @@
+// dsys/rpc/wire.hpp: the RPC message format, below the bodies.
+//
+// Every RPC message is a fixed 32-byte header, little-endian, then the body:
+//
+//   offset size field
+//        0    4 magic "dRPC"
+//        4    1 kind           1 request, 2 reply
+//        5    1 status         replies: 0 ok, else an rpc::Error
+//        6    2 procedure      ProcedureId
+//        8    4 client_nonce   a client's random identity (at-most-once: who is asking)
+//       12    4 server_nonce   request: the server incarnation it expects (0: any);
+//                              reply: the server's incarnation
+//       16    8 xid            the client's request number, from 1, increasing
+//       24    8 xid_rep        requests: every reply with xid <= xid_rep has been received
+//
+// On TCP each message is a frame: a 4-byte little-endian length, then the message (see
+// net::kMaxFrame). A message with a bad header is dropped and its connection closed.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "dsys/rpc/procedure.hpp"
+
+namespace dsys::rpc {
+
+using Xid = std::uint64_t;
+using Nonce = std::uint32_t;
+
+enum class Kind : std::uint8_t { request = 1, reply = 2 };
+
+struct Header {
+  Kind kind = Kind::request;
+  std::uint8_t status = 0;
+  ProcedureId procedure = 0;
+  Nonce client_nonce = 0;
+  Nonce server_nonce = 0;
+  Xid xid = 0;
+  Xid xid_rep = 0;
+};
+
+inline constexpr std::size_t kHeaderSize = 32;
+
+// Appends the header's 32 bytes to `out`.
+void write_header(std::string& out, const Header& h);
+// Parses the header at the front of `message`; nullopt when it is not a valid one (with `why`).
+std::optional<Header> read_header(std::string_view message, std::string* why = nullptr);
+
+}  // namespace dsys::rpc

@@ -1,0 +1,196 @@
+// dsys/sim/world.hpp: the deterministic simulated world.
+//
+// Many nodes live in one process on virtual time. Messages between them cross a seeded network
+// that drops, duplicates, delays, reorders and partitions; nodes crash (their object and every
+// pending coroutine, timer and call are destroyed) and restart (built again from their disk).
+// The World owns the only clock and the only event queue, and its Scheduler makes every random
+// choice: the same seed gives the same run, and the same trace, byte for byte.
+//
+// Threading contract: a World and all its nodes run on the thread that calls step()/run_*().
+//
+//   sim::World world({.seed = sim::seed_from_env(7)});
+//   auto server = world.add_node<EchoServer>("server");
+//   world.context(client).spawn([&]() -> core::Task<void> { ... });
+//   world.run_until([&] { return done; }, 10s);
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "dsys/core/context.hpp"
+#include "dsys/sim/faults.hpp"
+#include "dsys/sim/scheduler.hpp"
+#include "dsys/trace/trace.hpp"
+
+namespace dsys::sim {
+
+using NodeId = std::uint32_t;
+
+// DSYS_SEED from the environment when set (a replay), otherwise `fallback`.
+std::uint64_t seed_from_env(std::uint64_t fallback);
+
+// A run stopped: node code threw, or an invariant failed. what() says what, the seed to replay
+// with, where the trace was written, and the last events before the failure.
+class RunFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct Options {
+  std::uint64_t seed = 1;
+  LinkFaults faults;  // every link's faults, unless set per link
+  UnsyncedWrites unsynced_on_crash = UnsyncedWrites::lost;
+  bool trace = true;                     // keep every event (benchmarks turn this off)
+  bool log_to_stderr = false;            // also print node log lines as they happen
+  std::string label = "sim";             // names the trace file written on failure
+  bool shuffle_simultaneous = false;     // RandomScheduler: random order among same-time events
+  std::shared_ptr<Scheduler> scheduler;  // null: RandomScheduler(seed)
+};
+
+// The simulated disk of a node: it outlives crashes of the node.
+class MemoryDisk final : public core::Storage {
+ public:
+  void write(std::string_view key, std::string_view value) override;
+  void remove(std::string_view key) override;
+  void sync() override;
+  std::optional<std::string> read(std::string_view key) const override;
+  std::vector<std::string> keys() const override;
+
+  // What a crash does to unsynced writes; `rng` picks the prefix for random_prefix.
+  void crash(UnsyncedWrites policy, core::Rng& rng);
+  std::size_t unsynced() const { return log_.size(); }
+
+ private:
+  struct Op {
+    std::string key;
+    std::optional<std::string> value;  // nullopt: removal
+  };
+  std::map<std::string, std::string, std::less<>> durable_;
+  std::map<std::string, std::string, std::less<>> current_;
+  std::vector<Op> log_;  // writes since the last sync, in order
+};
+
+class World {
+ public:
+  using Factory = std::function<std::shared_ptr<void>(core::Context&)>;
+  using Invariant = std::function<std::string()>;  // "" when it holds, else what is wrong
+
+  explicit World(Options options = {});
+  ~World();
+  World(const World&) = delete;
+  World& operator=(const World&) = delete;
+
+  // --- nodes. A node's service object is built by `factory` at start and at every restart.
+  NodeId add_node(std::string name, Factory factory = nullptr);
+  template <class T>
+  NodeId add_node(std::string name) {
+    return add_node(std::move(name), [](core::Context& ctx) {
+      return std::static_pointer_cast<void>(std::make_shared<T>(ctx));
+    });
+  }
+  std::size_t node_count() const { return nodes_.size(); }
+  core::Address address(NodeId node) const { return core::Address::node(node); }
+  const std::string& name(NodeId node) const;
+  bool is_up(NodeId node) const;
+  // The running incarnation's context (precondition: the node is up).
+  core::Context& context(NodeId node);
+  // The running incarnation's service object, as built by its factory (precondition: up).
+  template <class T>
+  T& service(NodeId node) {
+    return *static_cast<T*>(service_object(node));
+  }
+  MemoryDisk& disk(NodeId node);
+
+  // --- faults
+  void crash(NodeId node);
+  void restart(NodeId node);
+  void set_faults(const LinkFaults& faults);  // every link without its own
+  void set_link_faults(NodeId from, NodeId to, const LinkFaults& faults);
+  void partition(const std::vector<std::vector<NodeId>>& groups);  // nodes in no group: alone
+  void heal();
+  bool connected(NodeId a, NodeId b) const;
+
+  // --- the test's own actions, run as events at a virtual time
+  void at(core::Time when, std::function<void()> action);
+  void after(core::Duration delay, std::function<void()> action) {
+    at(now() + delay, std::move(action));
+  }
+  void note(std::string text);  // a line in the trace
+
+  // --- running. Each call checks the invariants after every event, and throws RunFailure when
+  // node code failed or an invariant broke.
+  bool step();                     // runs one event; false when there was none
+  void run_for(core::Duration d);  // runs everything due in the next `d`; now() advances by `d`
+  bool run_until(const std::function<bool()>& done, core::Duration limit);  // true if done()
+  void run_until_idle(core::Duration limit);  // until no event is left, or `limit` passes
+  void add_invariant(std::string name, Invariant check);
+
+  core::Time now() const { return now_; }
+  std::uint64_t seed() const { return options_.seed; }
+  const trace::Trace& trace() const { return trace_; }
+  trace::Trace& trace() { return trace_; }
+  std::uint64_t events_run() const { return events_run_; }
+  std::uint64_t deliveries() const { return trace_.count(trace::Kind::deliver); }
+  // Writes the trace to $DSYS_TRACE_DIR (default ./traces); returns the path.
+  std::string write_trace() const;
+
+ private:
+  class NodeHost;
+  struct NodeSlot;
+  enum class EventKind : std::uint8_t { deliver, timer, wake, unreachable, action };
+  struct Event {
+    core::Time at;
+    std::uint64_t tiebreak;
+    std::uint64_t seq;
+    EventKind kind;
+    NodeId node;
+    std::uint32_t incarnation;
+    NodeId from;
+    std::uint64_t id;  // waiter id, payload slot or action slot
+    bool operator>(const Event& o) const {
+      if (at != o.at) return at > o.at;
+      if (tiebreak != o.tiebreak) return tiebreak > o.tiebreak;
+      return seq > o.seq;
+    }
+  };
+
+  void* service_object(NodeId node);
+  NodeSlot& slot(NodeId node);
+  const NodeSlot& slot(NodeId node) const;
+  void push(core::Time at, EventKind kind, NodeId node, std::uint32_t incarnation, NodeId from,
+            std::uint64_t id);
+  void start(NodeId node);
+  void send(NodeId from, core::Address to, core::Bytes message);
+  void run_event(Event& e);
+  void check();
+  [[noreturn]] void fail_run(const std::string& what);
+  std::uint64_t store_payload(core::Bytes bytes);
+  const LinkFaults& faults(NodeId from, NodeId to) const;
+
+  Options options_;
+  std::shared_ptr<Scheduler> scheduler_;
+  core::Rng world_rng_;  // crash policies and node seeds
+  core::Time now_{};
+  std::uint64_t seq_ = 0;
+  std::uint64_t events_run_ = 0;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
+  std::vector<core::Bytes> payloads_;
+  std::vector<std::uint64_t> free_payloads_;
+  std::map<std::uint64_t, std::function<void()>> actions_;
+  std::vector<std::unique_ptr<NodeSlot>> nodes_;
+  std::map<std::pair<NodeId, NodeId>, LinkFaults> link_faults_;
+  std::map<std::pair<NodeId, NodeId>, core::Time> link_last_;  // FIFO per link
+  std::vector<int> group_of_;  // partition group per node; empty when healed
+  std::vector<std::pair<std::string, Invariant>> invariants_;
+  std::optional<std::string> failure_;
+  trace::Trace trace_;
+};
+
+}  // namespace dsys::sim

@@ -1,0 +1,60 @@
+#include "dsys/rpc/wire.hpp"
+
+#include <cstring>
+
+namespace dsys::rpc {
+
+namespace {
+constexpr char kMagic[4] = {'d', 'R', 'P', 'C'};
+
+template <class T>
+void put(std::string& out, T value) {
+  for (std::size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<char>((value >> (8 * i)) & 0xff));
+}
+template <class T>
+T get(std::string_view in, std::size_t offset) {
+  T value = 0;
+  for (std::size_t i = 0; i < sizeof(T); ++i) {
+    value |= static_cast<T>(static_cast<unsigned char>(in[offset + i])) << (8 * i);
+  }
+  return value;
+}
+}  // namespace
+
+void write_header(std::string& out, const Header& h) {
+  out.append(kMagic, 4);
+  out.push_back(static_cast<char>(h.kind));
+  out.push_back(static_cast<char>(h.status));
+  put<std::uint16_t>(out, h.procedure);
+  put<std::uint32_t>(out, h.client_nonce);
+  put<std::uint32_t>(out, h.server_nonce);
+  put<std::uint64_t>(out, h.xid);
+  put<std::uint64_t>(out, h.xid_rep);
+}
+
+std::optional<Header> read_header(std::string_view message, std::string* why) {
+  auto reject = [&](const char* reason) -> std::optional<Header> {
+    if (why != nullptr) *why = reason;
+    return std::nullopt;
+  };
+  if (message.size() < kHeaderSize) return reject("message shorter than an RPC header");
+  if (std::memcmp(message.data(), kMagic, 4) != 0)
+    return reject("bad magic (not a dsys RPC message)");
+  Header h;
+  const auto kind = static_cast<std::uint8_t>(message[4]);
+  if (kind != 1 && kind != 2) return reject("bad message kind");
+  h.kind = static_cast<Kind>(kind);
+  h.status = static_cast<std::uint8_t>(message[5]);
+  if (h.status > 6 || (h.kind == Kind::request && h.status != 0)) return reject("bad status");
+  h.procedure = get<std::uint16_t>(message, 6);
+  h.client_nonce = get<std::uint32_t>(message, 8);
+  h.server_nonce = get<std::uint32_t>(message, 12);
+  h.xid = get<std::uint64_t>(message, 16);
+  h.xid_rep = get<std::uint64_t>(message, 24);
+  if (h.xid == 0 || h.client_nonce == 0) return reject("zero xid or client nonce");
+  if (h.kind == Kind::request && h.xid_rep >= h.xid) return reject("xid_rep not below xid");
+  return h;
+}
+
+}  // namespace dsys::rpc

@@ -1,0 +1,460 @@
+#include "dsys/sim/world.hpp"
+
+#include <cstdlib>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "dsys/core/error.hpp"
+
+namespace dsys::sim {
+
+using core::Address;
+using core::Bytes;
+using core::Duration;
+using core::Time;
+using trace::Kind;
+
+std::uint64_t seed_from_env(std::uint64_t fallback) {
+  const char* text = std::getenv("DSYS_SEED");
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  if (end == text || *end != '\0')
+    throw UsageError(fmt::format("DSYS_SEED={} is not a number", text));
+  return value;
+}
+
+// ---------------------------------------------------------------- MemoryDisk
+
+void MemoryDisk::write(std::string_view key, std::string_view value) {
+  if (!valid_key(key)) throw UsageError(fmt::format("bad storage key '{}'", key));
+  current_.insert_or_assign(std::string(key), std::string(value));
+  log_.push_back(Op{std::string(key), std::string(value)});
+}
+
+void MemoryDisk::remove(std::string_view key) {
+  if (!valid_key(key)) throw UsageError(fmt::format("bad storage key '{}'", key));
+  if (auto it = current_.find(key); it != current_.end()) current_.erase(it);
+  log_.push_back(Op{std::string(key), std::nullopt});
+}
+
+void MemoryDisk::sync() {
+  durable_ = current_;
+  log_.clear();
+}
+
+std::optional<std::string> MemoryDisk::read(std::string_view key) const {
+  if (!valid_key(key)) throw UsageError(fmt::format("bad storage key '{}'", key));
+  auto it = current_.find(key);
+  if (it == current_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::vector<std::string> MemoryDisk::keys() const {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : current_) out.push_back(key);
+  return out;
+}
+
+void MemoryDisk::crash(UnsyncedWrites policy, core::Rng& rng) {
+  std::size_t survivors = 0;
+  switch (policy) {
+    case UnsyncedWrites::lost:
+      survivors = 0;
+      break;
+    case UnsyncedWrites::kept:
+      survivors = log_.size();
+      break;
+    case UnsyncedWrites::random_prefix:
+      survivors = rng.below(log_.size() + 1);
+      break;
+  }
+  for (std::size_t i = 0; i < survivors; ++i) {
+    if (log_[i].value) {
+      durable_.insert_or_assign(log_[i].key, *log_[i].value);
+    } else if (auto it = durable_.find(log_[i].key); it != durable_.end()) {
+      durable_.erase(it);
+    }
+  }
+  log_.clear();
+  current_ = durable_;
+}
+
+// ---------------------------------------------------------------- nodes
+
+// The Host of one incarnation of one node: forwards to the World, tagged with the incarnation
+// so that timers and wake-ups of a crashed incarnation are ignored.
+class World::NodeHost final : public core::Host {
+ public:
+  NodeHost(World& world, NodeId node, std::uint32_t incarnation, std::uint64_t seed)
+      : world_(world),
+        node_(node),
+        incarnation_(incarnation),
+        context_(*this, Address::node(node), world.name(node), seed) {}
+
+  core::Context& context() { return context_; }
+  std::uint32_t incarnation() const { return incarnation_; }
+
+  Time now() const override { return world_.now_; }
+  void arm_timer(Time when, core::WaiterId id) override {
+    world_.push(std::max(when, world_.now_), EventKind::timer, node_, incarnation_, node_, id);
+  }
+  void cancel_timer(core::WaiterId) override {}  // a stale timer finds no waiter and is skipped
+  void post_wake(core::WaiterId id) override {
+    world_.push(world_.now_, EventKind::wake, node_, incarnation_, node_, id);
+  }
+  void send(Address to, Bytes message) override { world_.send(node_, to, std::move(message)); }
+  void disconnect(Address peer, std::string_view reason) override {
+    world_.trace_.add({world_.now_, Kind::log, node_, trace::kNoNode, 0, 0,
+                       fmt::format("disconnect {}: {}", peer.to_string(), reason)});
+  }
+  core::Storage& storage() override;
+  void log_line(std::string_view text) override {
+    if (world_.options_.log_to_stderr) {
+      std::cerr << fmt::format("{} {}: {}\n", core::format_time(world_.now_), world_.name(node_),
+                               text);
+    }
+    world_.trace_.add({world_.now_, Kind::log, node_, trace::kNoNode, 0, 0, std::string(text)});
+  }
+  void fail(std::string_view what) override {
+    world_.trace_.add({world_.now_, Kind::fail, node_, trace::kNoNode, 0, 0, std::string(what)});
+    if (!world_.failure_)
+      world_.failure_ = fmt::format("node {} failed: {}", world_.name(node_), what);
+  }
+
+ private:
+  World& world_;
+  NodeId node_;
+  std::uint32_t incarnation_;
+  core::Context context_;
+};
+
+struct World::NodeSlot {
+  std::string name;
+  Factory factory;
+  bool up = false;
+  std::uint32_t incarnation = 0;
+  MemoryDisk disk;
+  std::unique_ptr<NodeHost> host;
+  std::shared_ptr<void> service;
+};
+
+core::Storage& World::NodeHost::storage() {
+  return world_.slot(node_).disk;
+}
+
+void* World::service_object(NodeId node) {
+  NodeSlot& n = slot(node);
+  if (!n.up) throw UsageError(fmt::format("node {} is down", n.name));
+  return n.service.get();
+}
+
+World::World(Options options)
+    : options_(std::move(options)),
+      scheduler_(options_.scheduler),
+      world_rng_(options_.seed ^ 0x5eed5eed5eedULL) {
+  if (!scheduler_) {
+    scheduler_ = std::make_shared<RandomScheduler>(options_.seed, options_.shuffle_simultaneous);
+  }
+  trace_.set_enabled(options_.trace);
+}
+
+World::~World() {
+  for (auto& n : nodes_) {
+    if (!n->host) continue;
+    n->host->context().shutdown();
+    n->service.reset();
+    n->host.reset();
+  }
+}
+
+World::NodeSlot& World::slot(NodeId node) {
+  if (node >= nodes_.size()) throw UsageError(fmt::format("no node {}", node));
+  return *nodes_[node];
+}
+const World::NodeSlot& World::slot(NodeId node) const {
+  if (node >= nodes_.size()) throw UsageError(fmt::format("no node {}", node));
+  return *nodes_[node];
+}
+
+NodeId World::add_node(std::string name, Factory factory) {
+  const auto id = static_cast<NodeId>(nodes_.size());
+  auto n = std::make_unique<NodeSlot>();
+  n->name = std::move(name);
+  n->factory = std::move(factory);
+  trace_.set_node_name(id, n->name);
+  nodes_.push_back(std::move(n));
+  if (!group_of_.empty()) group_of_.push_back(-1 - static_cast<int>(id));
+  start(id);
+  return id;
+}
+
+void World::start(NodeId node) {
+  NodeSlot& n = slot(node);
+  const std::uint64_t seed = options_.seed * 0x100000001b3ULL + node * 7919ULL + n.incarnation;
+  n.host = std::make_unique<NodeHost>(*this, node, n.incarnation, seed);
+  n.up = true;
+  if (n.factory) n.service = n.factory(n.host->context());
+}
+
+const std::string& World::name(NodeId node) const {
+  return slot(node).name;
+}
+bool World::is_up(NodeId node) const {
+  return slot(node).up;
+}
+MemoryDisk& World::disk(NodeId node) {
+  return slot(node).disk;
+}
+
+core::Context& World::context(NodeId node) {
+  NodeSlot& n = slot(node);
+  if (!n.up) throw UsageError(fmt::format("node {} is down", n.name));
+  return n.host->context();
+}
+
+void World::crash(NodeId node) {
+  NodeSlot& n = slot(node);
+  if (!n.up) return;
+  trace_.add({now_, Kind::crash, node, trace::kNoNode, 0, 0,
+              fmt::format("{} unsynced writes", n.disk.unsynced())});
+  n.host->context().shutdown();  // pending coroutines, timers and calls first
+  n.service.reset();             // then the node's object
+  n.host.reset();                // then its context
+  n.disk.crash(options_.unsynced_on_crash, world_rng_);
+  n.up = false;
+  n.incarnation++;
+}
+
+void World::restart(NodeId node) {
+  NodeSlot& n = slot(node);
+  if (n.up) return;
+  trace_.add({now_, Kind::restart, node, trace::kNoNode, 0, 0, {}});
+  start(node);
+}
+
+void World::set_faults(const LinkFaults& faults) {
+  options_.faults = faults;
+}
+void World::set_link_faults(NodeId from, NodeId to, const LinkFaults& faults) {
+  link_faults_[{from, to}] = faults;
+}
+const LinkFaults& World::faults(NodeId from, NodeId to) const {
+  if (link_faults_.empty()) return options_.faults;
+  auto it = link_faults_.find({from, to});
+  return it == link_faults_.end() ? options_.faults : it->second;
+}
+
+void World::partition(const std::vector<std::vector<NodeId>>& groups) {
+  group_of_.assign(nodes_.size(), 0);
+  for (NodeId i = 0; i < nodes_.size(); ++i) group_of_[i] = -1 - static_cast<int>(i);
+  std::string text;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    text += g == 0 ? "{" : " | {";
+    for (std::size_t k = 0; k < groups[g].size(); ++k) {
+      group_of_.at(groups[g][k]) = static_cast<int>(g);
+      text += fmt::format("{}{}", k == 0 ? "" : " ", name(groups[g][k]));
+    }
+    text += "}";
+  }
+  trace_.add({now_, Kind::partition, trace::kNoNode, trace::kNoNode, 0, 0, text});
+}
+
+void World::heal() {
+  group_of_.clear();
+  trace_.add({now_, Kind::heal, trace::kNoNode, trace::kNoNode, 0, 0, {}});
+}
+
+bool World::connected(NodeId a, NodeId b) const {
+  return group_of_.empty() || group_of_[a] == group_of_[b];
+}
+
+void World::at(Time when, std::function<void()> action) {
+  const std::uint64_t id = seq_;
+  actions_.emplace(id, std::move(action));
+  push(std::max(when, now_), EventKind::action, trace::kNoNode, 0, trace::kNoNode, id);
+}
+
+void World::note(std::string text) {
+  trace_.add({now_, Kind::note, trace::kNoNode, trace::kNoNode, 0, 0, std::move(text)});
+}
+
+void World::add_invariant(std::string name, Invariant check) {
+  invariants_.emplace_back(std::move(name), std::move(check));
+}
+
+// ---------------------------------------------------------------- events
+
+void World::push(Time at, EventKind kind, NodeId node, std::uint32_t incarnation, NodeId from,
+                 std::uint64_t id) {
+  queue_.push(Event{at, scheduler_->tiebreak(), seq_++, kind, node, incarnation, from, id});
+}
+
+std::uint64_t World::store_payload(Bytes bytes) {
+  if (!free_payloads_.empty()) {
+    const std::uint64_t slot_index = free_payloads_.back();
+    free_payloads_.pop_back();
+    payloads_[slot_index] = std::move(bytes);
+    return slot_index;
+  }
+  payloads_.push_back(std::move(bytes));
+  return payloads_.size() - 1;
+}
+
+void World::send(NodeId from, Address to, Bytes message) {
+  const bool traced = trace_.enabled();
+  const auto size = static_cast<std::uint32_t>(message.size());
+  const std::uint64_t digest = traced ? trace::fnv1a(message) : 0;
+  if (!to.is_node() || to.node_index() >= nodes_.size()) {
+    trace_.add({now_, Kind::drop, from, trace::kNoNode, size, digest,
+                fmt::format("no such node {}", to.to_string())});
+    push(now_, EventKind::unreachable, from, slot(from).incarnation, from, to.raw());
+    return;
+  }
+  const NodeId dest = to.node_index();
+  trace_.add({now_, Kind::send, from, dest, size, digest, {}});
+  if (!connected(from, dest)) {
+    trace_.add({now_, Kind::drop, from, dest, size, digest, "partitioned"});
+    return;
+  }
+  const LinkFaults& link = faults(from, dest);
+  const Routing routing = scheduler_->route(from, dest, link);
+  if (routing.copies == 0) {
+    trace_.add({now_, Kind::drop, from, dest, size, digest, "lost"});
+    return;
+  }
+  if (routing.copies > 1) trace_.add({now_, Kind::duplicate, from, dest, size, digest, {}});
+  for (int copy = 0; copy < routing.copies; ++copy) {
+    Time at = now_ + routing.delay[copy];
+    if (!routing.reordered[copy]) {
+      // In order with everything sent before on this link (unless that was held back).
+      Time& last = link_last_[{from, dest}];
+      if (at <= last) at = last + Duration(1);
+      last = at;
+    }
+    const std::uint64_t payload =
+        store_payload(copy + 1 < routing.copies ? message : std::move(message));
+    push(at, EventKind::deliver, dest, 0, from, payload);
+  }
+}
+
+bool World::step() {
+  while (!queue_.empty()) {
+    Event e = queue_.top();
+    queue_.pop();
+    now_ = std::max(now_, e.at);
+    const bool ran = [&] {
+      switch (e.kind) {
+        case EventKind::deliver:
+        case EventKind::action:
+          return true;
+        default: {
+          const NodeSlot& n = *nodes_[e.node];
+          if (!n.up || n.incarnation != e.incarnation) return false;
+          return e.kind == EventKind::unreachable || n.host->context().is_waiting(e.id);
+        }
+      }
+    }();
+    if (!ran) continue;  // stale: a timer or wake-up of a waiter that is gone
+    run_event(e);
+    ++events_run_;
+    check();
+    return true;
+  }
+  return false;
+}
+
+void World::run_event(Event& e) {
+  switch (e.kind) {
+    case EventKind::deliver: {
+      Bytes message = std::move(payloads_[e.id]);
+      payloads_[e.id] = Bytes();
+      free_payloads_.push_back(e.id);
+      const auto size = static_cast<std::uint32_t>(message.size());
+      const std::uint64_t digest = trace_.enabled() ? trace::fnv1a(message) : 0;
+      NodeSlot& n = *nodes_[e.node];
+      if (!n.up) {
+        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "destination down"});
+      } else if (!connected(e.from, e.node)) {
+        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "partitioned"});
+      } else {
+        trace_.add({now_, Kind::deliver, e.node, e.from, size, digest, {}});
+        n.host->context().deliver(Address::node(e.from), std::move(message));
+      }
+      break;
+    }
+    case EventKind::timer:
+      trace_.add({now_, Kind::timer, e.node, trace::kNoNode, 0, 0, {}});
+      nodes_[e.node]->host->context().wake(e.id, core::WakeCause::timer);
+      break;
+    case EventKind::wake:
+      nodes_[e.node]->host->context().wake(e.id, core::WakeCause::signal);
+      break;
+    case EventKind::unreachable:
+      nodes_[e.node]->host->context().report_unreachable(Address::from_raw(e.id));
+      break;
+    case EventKind::action: {
+      auto it = actions_.find(e.id);
+      auto action = std::move(it->second);
+      actions_.erase(it);
+      action();
+      break;
+    }
+  }
+}
+
+void World::check() {
+  if (!failure_) {
+    for (const auto& [name, invariant] : invariants_) {
+      std::string broken = invariant();
+      if (!broken.empty()) {
+        failure_ = fmt::format("invariant '{}' broken: {}", name, broken);
+        trace_.add({now_, Kind::fail, trace::kNoNode, trace::kNoNode, 0, 0, *failure_});
+        break;
+      }
+    }
+  }
+  if (failure_) {
+    std::string what = std::move(*failure_);
+    failure_.reset();
+    fail_run(what);
+  }
+}
+
+std::string World::write_trace() const {
+  const char* dir = std::getenv("DSYS_TRACE_DIR");
+  const std::string path = fmt::format(
+      "{}/{}-seed{}.trace", dir != nullptr && *dir ? dir : "traces", options_.label, options_.seed);
+  return trace_.write(path) ? path : fmt::format("(could not write {})", path);
+}
+
+void World::fail_run(const std::string& what) {
+  const std::string path = trace_.enabled() ? write_trace() : "(tracing was off)";
+  throw RunFailure(fmt::format(
+      "{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n  trace: {}\n"
+      "  last events:\n{}",
+      what, core::format_time(now_), options_.label, options_.seed, path, trace_.tail(12)));
+}
+
+void World::run_for(Duration d) {
+  const Time until = now_ + d;
+  while (!queue_.empty() && queue_.top().at <= until) step();
+  now_ = std::max(now_, until);
+}
+
+bool World::run_until(const std::function<bool()>& done, Duration limit) {
+  const Time until = now_ + limit;
+  while (!done()) {
+    if (queue_.empty() || queue_.top().at > until) return done();
+    step();
+  }
+  return true;
+}
+
+void World::run_until_idle(Duration limit) {
+  const Time until = now_ + limit;
+  while (!queue_.empty() && queue_.top().at <= until) step();
+}
+
+}  // namespace dsys::sim
