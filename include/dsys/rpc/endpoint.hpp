@@ -158,19 +158,16 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Calls P on the server and waits for the reply, at most `timeout`.
+  // Calls P on the server and waits for the reply, at most `timeout`. The request is encoded
+  // at once, so it need not outlive the call.
   template <Procedure P>
-  core::Task<CallResult<typename P::Reply>> call(typename P::Request request,
+  core::Task<CallResult<typename P::Reply>> call(const typename P::Request& request,
                                                  core::Duration timeout) {
-    CallResult<core::Bytes> raw = co_await call_raw(P::kId, P::kName, encode(request), timeout);
-    if (!raw) co_return raw.error();
-    typename P::Reply reply{};
-    if (!decode(*raw, reply)) co_return Error::decode_failure;
-    co_return reply;
+    return decode_reply<typename P::Reply>(call_raw(P::kId, P::kName, encode(request), timeout));
   }
   template <Procedure P>
-  core::Task<CallResult<typename P::Reply>> call(typename P::Request request) {
-    return call<P>(std::move(request), endpoint_.options().default_timeout);
+  core::Task<CallResult<typename P::Reply>> call(const typename P::Request& request) {
+    return call<P>(request, endpoint_.options().default_timeout);
   }
 
   // After Error::server_restarted: forget the old server and become a new client of the new
@@ -190,6 +187,14 @@ class Client {
  private:
   friend class Endpoint;
   struct Pending;
+  template <class Reply>
+  static core::Task<CallResult<Reply>> decode_reply(core::Task<CallResult<core::Bytes>> raw) {
+    CallResult<core::Bytes> bytes = co_await std::move(raw);
+    if (!bytes) co_return bytes.error();
+    Reply reply{};
+    if (!decode(*bytes, reply)) co_return Error::decode_failure;
+    co_return reply;
+  }
   void on_reply(const Header& h, std::string_view body);
   void on_unreachable();
 

@@ -21,6 +21,7 @@
 
 #include <boost/archive/binary_iarchive_impl.hpp>
 #include <boost/archive/binary_oarchive.hpp>
+#include <boost/archive/detail/register_archive.hpp>
 #include <boost/serialization/collection_size_type.hpp>
 #include <boost/serialization/map.hpp>
 #include <boost/serialization/optional.hpp>
@@ -89,6 +90,14 @@ class BoundedInArchive
  private:
   detail::ViewSource& source_;
 };
+
+}  // namespace dsys::rpc
+
+// Like Boost's own binary archives: arrays of primitives travel as one block.
+BOOST_SERIALIZATION_REGISTER_ARCHIVE(dsys::rpc::BoundedInArchive)
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(dsys::rpc::BoundedInArchive)
+
+namespace dsys::rpc {
 
 // Appends the Boost.Serialization encoding of `value` to `out`.
 template <class T>

@@ -1,0 +1,215 @@
+// The simulated world: faults at their configured rates, partitions, determinism, invariants.
+#include <catch2/catch.hpp>
+
+#include <map>
+
+#include "dsys/rpc/endpoint.hpp"
+#include "dsys/sim/world.hpp"
+#include "dsys/testing/echo_service.hpp"
+
+using namespace std::chrono_literals;
+using dsys::core::Address;
+using dsys::core::Bytes;
+using dsys::core::Context;
+using dsys::core::Task;
+using dsys::sim::LinkFaults;
+using dsys::sim::World;
+
+namespace {
+
+// Records the arrival order of numbered messages.
+struct Inbox final : dsys::core::Receiver {
+  explicit Inbox(Context& ctx) { ctx.set_receiver(this); }
+  void on_message(Address, Bytes message) override { arrivals.push_back(std::stoi(message)); }
+  void on_unreachable(Address) override {}
+  std::vector<int> arrivals;
+};
+
+struct Rates {
+  double lost, duplicated, reordered;
+};
+
+// Sends `n` numbered messages, one per millisecond, from one node to another.
+Rates measure(const LinkFaults& faults, std::uint64_t seed, int n) {
+  World world({.seed = seed, .faults = faults, .trace = false});
+  auto sender = world.add_node("sender");
+  auto receiver = world.add_node<Inbox>("receiver");
+  Context& ctx = world.context(sender);
+  ctx.spawn([&ctx, n, to = world.address(receiver)]() -> Task<void> {
+    for (int i = 0; i < n; ++i) {
+      ctx.send(to, std::to_string(i));
+      co_await ctx.sleep_for(1ms);
+    }
+  });
+  world.run_until_idle(1h);
+  const auto& arrivals = world.service<Inbox>(receiver).arrivals;
+  std::map<int, int> copies;
+  std::map<int, std::size_t> first_arrival;
+  for (std::size_t k = 0; k < arrivals.size(); ++k) {
+    if (copies[arrivals[k]]++ == 0) first_arrival[arrivals[k]] = k;
+  }
+  int lost = 0, duplicated = 0, overtaken = 0, pairs = 0;
+  for (int i = 0; i < n; ++i) {
+    if (copies[i] == 0) ++lost;
+    if (copies[i] > 1) ++duplicated;
+    if (i + 1 < n && copies[i] > 0 && copies[i + 1] > 0) {
+      ++pairs;
+      if (first_arrival[i] > first_arrival[i + 1]) ++overtaken;  // i arrived after its successor
+    }
+  }
+  return {double(lost) / n, double(duplicated) / n, pairs ? double(overtaken) / pairs : 0};
+}
+
+}  // namespace
+
+TEST_CASE("each network fault is observed at its configured rate", "[sim]") {
+  // 10000 messages: the standard error of a rate near 0.1 is 0.003, so +-0.02 is over 6 sigma.
+  const int n = 10000;
+  for (std::uint64_t seed : {11, 12, 13}) {
+    INFO("seed " << seed);
+    Rates none = measure({}, seed, n);
+    CHECK(none.lost == 0);
+    CHECK(none.duplicated == 0);
+    CHECK(none.reordered == 0);  // a fault-free link delivers in order
+
+    Rates drops = measure({.drop = 0.1}, seed, n);
+    CHECK(drops.lost == Approx(0.1).margin(0.02));
+    CHECK(drops.duplicated == 0);
+
+    Rates dups = measure({.duplicate = 0.2}, seed, n);
+    CHECK(dups.lost == 0);
+    CHECK(dups.duplicated == Approx(0.2).margin(0.02));
+
+    Rates reorders = measure({.reorder = 0.1}, seed, n);
+    CHECK(reorders.lost == 0);
+    CHECK(reorders.reordered == Approx(0.1).margin(0.02));
+
+    Rates all = measure({.drop = 0.05, .duplicate = 0.05, .reorder = 0.05}, seed, n);
+    CHECK(all.lost == Approx(0.05).margin(0.02));
+    CHECK(all.duplicated == Approx(0.05).margin(0.02));
+    CHECK(all.reordered == Approx(0.05).margin(0.02));
+  }
+}
+
+TEST_CASE("delays fall within the configured bounds", "[sim]") {
+  World world({.seed = 3, .faults = {.min_delay = 5ms, .max_delay = 9ms}});
+  auto a = world.add_node("a");
+  auto b = world.add_node<Inbox>("b");
+  world.context(a).send(world.address(b), "0");
+  world.run_until_idle(1s);
+  const auto& events = world.trace().events();
+  auto delivered = std::find_if(events.begin(), events.end(),
+                                [](const auto& e) { return e.kind == dsys::trace::Kind::deliver; });
+  REQUIRE(delivered != events.end());
+  CHECK(delivered->time.time_since_epoch() >= 5ms);
+  CHECK(delivered->time.time_since_epoch() <= 9ms);
+}
+
+TEST_CASE("a partition cuts traffic between groups, including messages in flight, until healed",
+          "[sim]") {
+  World world({.seed = 5, .faults = {.min_delay = 10ms, .max_delay = 10ms}});
+  auto a = world.add_node("a");
+  auto b = world.add_node<Inbox>("b");
+  auto c = world.add_node<Inbox>("c");
+  Context& ctx = world.context(a);
+
+  ctx.send(world.address(c), "1");  // in flight when the partition starts
+  world.run_for(5ms);
+  world.partition({{a, b}, {c}});
+  CHECK(world.connected(a, b));
+  CHECK_FALSE(world.connected(a, c));
+  ctx.send(world.address(b), "2");  // within a group: delivered
+  ctx.send(world.address(c), "3");  // across: dropped
+  world.run_for(50ms);
+  CHECK(world.service<Inbox>(b).arrivals == std::vector<int>{2});
+  CHECK(world.service<Inbox>(c).arrivals.empty());
+
+  world.heal();
+  ctx.send(world.address(c), "4");
+  world.run_for(50ms);
+  CHECK(world.service<Inbox>(c).arrivals == std::vector<int>{4});
+  CHECK(world.trace().count(dsys::trace::Kind::partition) == 1);
+  CHECK(world.trace().count(dsys::trace::Kind::heal) == 1);
+}
+
+namespace {
+// A small busy run: clients calling an echo server over a faulty network, with a crash.
+std::string busy_run_trace(std::uint64_t seed) {
+  World world({.seed = seed, .faults = {.drop = 0.1, .duplicate = 0.1, .reorder = 0.1}});
+  auto server = world.add_node<dsys::testing::echo::Server>("server");
+  int finished = 0;
+  for (int c = 0; c < 3; ++c) {
+    auto client = world.add_node(fmt::format("client{}", c));
+    Context& ctx = world.context(client);
+    ctx.spawn([&ctx, &finished, to = world.address(server)]() -> Task<void> {
+      dsys::rpc::Endpoint endpoint(ctx);
+      dsys::rpc::Client echo(endpoint, to);
+      for (int i = 0; i < 10; ++i) {
+        auto r = co_await echo.call<dsys::testing::echo::Echo>({fmt::format("hello {}", i)}, 2s);
+        ctx.log("call {}: {}", i, r ? r->text : std::string(to_string(r.error())));
+        co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(1, 20)));
+      }
+      ++finished;
+    });
+  }
+  world.after(150ms, [&] { world.crash(server); });
+  world.after(400ms, [&] { world.restart(server); });
+  world.run_until([&] { return finished == 3; }, 1min);
+  REQUIRE(finished == 3);
+  return world.trace().render();
+}
+}  // namespace
+
+TEST_CASE("the same seed gives the same trace byte for byte; another seed gives another", "[sim]") {
+  const std::string first = busy_run_trace(7);
+  const std::string again = busy_run_trace(7);
+  const std::string other = busy_run_trace(8);
+  CHECK(first.size() > 1000);
+  CHECK(first == again);
+  CHECK(first != other);
+  CHECK_THAT(first,
+             Catch::Contains("crash") && Catch::Contains("restart") && Catch::Contains("drop"));
+}
+
+TEST_CASE("invariants are checked after every event, and a broken one names itself", "[sim]") {
+  World world({.seed = 9, .label = "sim-invariant"});
+  auto node = world.add_node("counter");
+  int counter = 0;
+  world.context(node).spawn([&]() -> Task<void> {
+    while (true) {
+      co_await world.context(node).sleep_for(1ms);
+      ++counter;
+    }
+  });
+  world.add_invariant("counter stays below 5",
+                      [&] { return counter < 5 ? "" : fmt::format("counter is {}", counter); });
+  try {
+    world.run_for(1s);
+    FAIL("the invariant should have stopped the run");
+  } catch (const dsys::sim::RunFailure& failure) {
+    CHECK(counter == 5);  // stopped at the very event that broke it
+    CHECK(world.now().time_since_epoch() == 5ms);
+    CHECK_THAT(std::string(failure.what()),
+               Catch::Contains("counter stays below 5") && Catch::Contains("DSYS_SEED=9"));
+  }
+}
+
+TEST_CASE("the world can be stepped one event at a time", "[sim]") {
+  World world({.seed = 10});
+  auto node = world.add_node("n");
+  int ticks = 0;
+  world.context(node).spawn([&]() -> Task<void> {
+    for (int i = 0; i < 3; ++i) {
+      co_await world.context(node).sleep_for(1ms);
+      ++ticks;
+    }
+  });
+  CHECK(world.step());  // the spawned task starts
+  CHECK(ticks == 0);
+  CHECK(world.step());
+  CHECK(ticks == 1);
+  CHECK(world.step());
+  CHECK(world.step());
+  CHECK(ticks == 3);
+  CHECK_FALSE(world.step());
+}
