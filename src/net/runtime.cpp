@@ -132,7 +132,9 @@ class Runtime::Impl final : public core::Host {
         storage_(storage_dir()),
         acceptor_(io_),
         listening_(options_.listen_port ? listen() : Address()),
-        context_(*this, listening_, options_.name, rng_.fork()) {
+        // Node randomness (and so server nonces) must differ between incarnations even when a
+        // seed is given: a restarted server that drew its old nonce would not be detected.
+        context_(*this, listening_, options_.name, rng_.fork() ^ std::random_device{}()) {
     if (listening_.valid()) accept();
   }
 

@@ -25,12 +25,6 @@ void run_client(World& world, dsys::sim::NodeId client, dsys::sim::NodeId server
     co_await body(ctx, rpc);
   });
 }
-struct Missing {
-  static constexpr dsys::rpc::ProcedureId kId = 99;
-  static constexpr std::string_view kName = "echo.missing";
-  using Request = dsys::rpc::Empty;
-  using Reply = dsys::rpc::Empty;
-};
 
 struct Record {
   std::uint64_t id = 0;
@@ -159,7 +153,7 @@ TEST_CASE("an unknown procedure is answered with Error::unknown_procedure", "[rp
   auto client = world.add_node("client");
   std::optional<Error> error;
   run_client(world, client, server, [&](Context&, dsys::rpc::Client& rpc) -> Task<void> {
-    auto r = co_await rpc.call<Missing>({}, 1s);
+    auto r = co_await rpc.call<echo::Unserved>({}, 1s);
     if (!r) error = r.error();
   });
   world.run_until_idle(10s);

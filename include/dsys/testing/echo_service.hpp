@@ -54,6 +54,13 @@ struct Null {  // does nothing: measures the RPC layer itself
   using Reply = rpc::Empty;
 };
 
+struct Unserved {  // declared but never served: calling it gives Error::unknown_procedure
+  static constexpr rpc::ProcedureId kId = 6;
+  static constexpr std::string_view kName = "echo.unserved";
+  using Request = rpc::Empty;
+  using Reply = rpc::Empty;
+};
+
 // The server. `counter` counts Increment executions (with NoFilter, retransmissions count too).
 class Server {
  public:
