@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <queue>
 #include <random>
 #include <set>
 #include <unordered_map>
@@ -171,16 +172,34 @@ class Runtime::Impl final : public core::Host {
     return core::Time(
         std::chrono::duration_cast<core::Duration>(std::chrono::steady_clock::now() - start_));
   }
+  // Timers: one asio timer for the node, over a heap of deadlines, firing on whole milliseconds
+  // so that a busy node wakes at most a thousand times a second for its timers. Cancelling is
+  // lazy: a deadline whose waiter has gone finds nothing to wake (Context::wake ignores it).
   void arm_timer(core::Time when, core::WaiterId id) override {
-    auto timer = std::make_unique<asio::steady_timer>(io_, start_ + when.time_since_epoch());
-    timer->async_wait([this, id](boost::system::error_code ec) {
-      if (ec) return;
-      timers_.erase(id);
-      context_.wake(id, core::WakeCause::timer);
-    });
-    timers_[id] = std::move(timer);
+    deadlines_.push({when, id});
+    if (when < armed_for_) rearm();
   }
-  void cancel_timer(core::WaiterId id) override { timers_.erase(id); }
+  void cancel_timer(core::WaiterId) override {}
+  void rearm() {
+    constexpr auto kTick = std::chrono::milliseconds(1);
+    const auto next = deadlines_.top().when.time_since_epoch();
+    armed_for_ = core::Time(((next + kTick - core::Duration(1)) / kTick) * kTick);
+    timer_.expires_at(start_ + armed_for_.time_since_epoch());
+    timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;  // re-armed for an earlier deadline, or shutting down
+      fire_timers();
+    });
+  }
+  void fire_timers() {
+    armed_for_ = core::Time::max();
+    const core::Time now = this->now();
+    while (!deadlines_.empty() && deadlines_.top().when <= now) {
+      const core::WaiterId id = deadlines_.top().id;
+      deadlines_.pop();
+      context_.wake(id, core::WakeCause::timer);
+    }
+    if (!deadlines_.empty() && deadlines_.top().when < armed_for_) rearm();
+  }
   void post_wake(core::WaiterId id) override {
     asio::post(io_, [this, id] { context_.wake(id, core::WakeCause::signal); });
   }
@@ -400,7 +419,14 @@ class Runtime::Impl final : public core::Host {
   core::Context context_;
   std::map<Address, ConnectionPtr> connections_;
   std::set<Address> departed_;  // clients whose connection closed: replies to them are dropped
-  std::unordered_map<core::WaiterId, std::unique_ptr<asio::steady_timer>> timers_;
+  struct Deadline {
+    core::Time when;
+    core::WaiterId id;
+    bool operator>(const Deadline& o) const { return when != o.when ? when > o.when : id > o.id; }
+  };
+  std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
+  asio::steady_timer timer_{io_};
+  core::Time armed_for_ = core::Time::max();  // when timer_ fires next (max: not armed)
   std::string failure_;
   std::atomic<bool> stop_requested_{false};
   std::uint64_t frames_received_ = 0;
