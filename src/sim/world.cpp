@@ -314,6 +314,7 @@ void World::send(NodeId from, Address to, Bytes message) {
   }
   const NodeId dest = to.node_index();
   trace_.add({now_, Kind::send, from, dest, size, digest, {}});
+  if (tap_) tap_(from, dest, message);
   if (!connected(from, dest)) {
     trace_.add({now_, Kind::drop, from, dest, size, digest, "partitioned"});
     return;
@@ -337,6 +338,15 @@ void World::send(NodeId from, Address to, Bytes message) {
         store_payload(copy + 1 < routing.copies ? message : std::move(message));
     push(at, EventKind::deliver, dest, 0, from, payload);
   }
+}
+
+void World::inject(NodeId from, NodeId to, Bytes message) {
+  slot(from);
+  slot(to);
+  trace_.add({now_, Kind::note, from, to, static_cast<std::uint32_t>(message.size()),
+              trace::fnv1a(message), "injected by the test: a late copy"});
+  push(now_ + options_.faults.min_delay, EventKind::deliver, to, 0, from,
+       store_payload(std::move(message)));
 }
 
 bool World::step() {

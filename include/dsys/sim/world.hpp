@@ -117,6 +117,13 @@ class World {
   void heal();
   bool connected(NodeId a, NodeId b) const;
 
+  // --- the test's view of the wire. The tap sees every message as it is sent (before faults);
+  // inject() puts a copy of a message back on the wire, from `from` to `to`, as a network that
+  // delivers an old duplicate late would.
+  using Tap = std::function<void(NodeId from, NodeId to, const core::Bytes& message)>;
+  void set_tap(Tap tap) { tap_ = std::move(tap); }
+  void inject(NodeId from, NodeId to, core::Bytes message);
+
   // --- the test's own actions, run as events at a virtual time
   void at(core::Time when, std::function<void()> action);
   void after(core::Duration delay, std::function<void()> action) {
@@ -190,6 +197,7 @@ class World {
   std::vector<int> group_of_;  // partition group per node; empty when healed
   std::vector<std::pair<std::string, Invariant>> invariants_;
   std::optional<std::string> failure_;
+  Tap tap_;
   trace::Trace trace_;
 };
 

@@ -1,0 +1,48 @@
+// dsys/testing/process.hpp: a real child process for tests, with its output read under
+// deadlines. Nothing here sleeps a fixed time.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsys/core/address.hpp"
+#include "dsys/core/time.hpp"
+
+namespace dsys::testing {
+
+// Connects to `to`, sends `bytes` as they are (no framing), and closes; false if it could not.
+bool send_raw(core::Address to, std::string_view bytes);
+
+class Process {
+ public:
+  // Starts argv[0] (a path) with `argv`, the parent's environment plus `extra_env`
+  // ("NAME=value"), and its stdout and stderr merged into one pipe. Throws on failure to start.
+  explicit Process(std::vector<std::string> argv, std::vector<std::string> extra_env = {});
+  ~Process();  // SIGKILLs the process if it is still running, and reaps it
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  // Reads output until a line containing `text` has arrived; returns that line, or nullopt when
+  // `limit` passes or the output ends first.
+  std::optional<std::string> wait_for_line(std::string_view text, core::Duration limit);
+  // Waits for the process to exit, reading its output; returns its exit code (128 + signal when
+  // killed by one), or nullopt when `limit` passes first.
+  std::optional<int> wait(core::Duration limit);
+  void signal(int sig);
+  const std::string& output() const { return output_; }
+  pid_t pid() const { return pid_; }
+
+ private:
+  bool read_some(int timeout_ms);  // false at end of output
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string output_;
+  std::size_t scanned_ = 0;
+  std::optional<int> status_;
+};
+
+}  // namespace dsys::testing

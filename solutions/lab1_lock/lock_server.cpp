@@ -1,0 +1,45 @@
+// lab 1, part 1: the lock server. See lock_server.hpp for the contract of each function.
+#include "lock_server.hpp"
+
+#include "dsys/core/error.hpp"
+
+namespace dsys::lab1 {
+
+LockServer::LockServer(core::Context& ctx, LockServerOptions options) : ctx_(ctx), endpoint_(ctx) {
+  if (options.at_most_once) endpoint_.set_duplicate_filter(reply_window_);
+  endpoint_.serve<lock::Acquire>([this](const lock::LockRequest& r, const rpc::CallInfo&) {
+    return acquire(r.client, r.lock);
+  });
+  endpoint_.serve<lock::Release>([this](const lock::LockRequest& r, const rpc::CallInfo&) {
+    return release(r.client, r.lock);
+  });
+}
+
+core::Task<Status> LockServer::acquire(ClientId client, LockId lock) {
+  // SOLUTION BEGIN
+  // Look again after every wake-up: another waiter may have taken the lock first.
+  while (holders_.contains(lock)) co_await released_.wait();
+  holders_.emplace(lock, client);
+  co_return Status::ok;
+  // SOLUTION STUB
+  // // TODO(lab1 part 1): wait while the lock is held, then take it for `client`.
+  // dsys::unimplemented("LockServer::acquire");
+  // co_return Status::ok;
+  // SOLUTION END
+}
+
+core::Task<Status> LockServer::release(ClientId client, LockId lock) {
+  // SOLUTION BEGIN
+  auto it = holders_.find(lock);
+  if (it == holders_.end() || it->second != client) co_return Status::not_held;
+  holders_.erase(it);
+  released_.notify_all();
+  co_return Status::ok;
+  // SOLUTION STUB
+  // // TODO(lab1 part 1): free the lock if `client` holds it, and wake the waiters.
+  // dsys::unimplemented("LockServer::release");
+  // co_return Status::ok;
+  // SOLUTION END
+}
+
+}  // namespace dsys::lab1

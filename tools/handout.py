@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""Generates labs/ (the student's handout) from solutions/ (the reference code).
+
+Every file under solutions/ is copied to the same path under labs/. In a file with solution
+regions, each region is replaced by its stub text:
+
+    // SOLUTION BEGIN
+    ... reference code: dropped ...
+    // SOLUTION STUB
+    // ... stub text: kept, with the "// " after the indentation removed ...
+    // SOLUTION END
+
+A region without a STUB part is dropped whole. Files without markers are copied as they are.
+
+    handout.py            write labs/ (and remove files that solutions/ no longer has)
+    handout.py --check    exit 1, showing the differences, if labs/ is not what it would write
+"""
+import argparse
+import difflib
+import os
+import re
+import sys
+
+BEGIN = re.compile(r"^\s*// SOLUTION BEGIN\b")
+STUB = re.compile(r"^\s*// SOLUTION STUB\b")
+END = re.compile(r"^\s*// SOLUTION END\b")
+ANY = re.compile(r"// SOLUTION (BEGIN|STUB|END)\b")
+
+
+class MarkerError(Exception):
+    pass
+
+
+def uncomment(line, path, number):
+    """'    // text' -> '    text'; '    //' -> ''."""
+    match = re.match(r"^(\s*)//( ?)(.*)$", line)
+    if not match:
+        raise MarkerError(f"{path}:{number}: stub lines must be comments ('// ...'): {line.strip()!r}")
+    indent, _, text = match.groups()
+    return (indent + text) if text else ""
+
+
+def generate(text, path):
+    out = []
+    state = "outside"
+    for number, line in enumerate(text.split("\n"), start=1):
+        if BEGIN.match(line):
+            if state != "outside":
+                raise MarkerError(f"{path}:{number}: SOLUTION BEGIN inside a region")
+            state = "solution"
+        elif STUB.match(line):
+            if state != "solution":
+                raise MarkerError(f"{path}:{number}: SOLUTION STUB outside a region")
+            state = "stub"
+        elif END.match(line):
+            if state == "outside":
+                raise MarkerError(f"{path}:{number}: SOLUTION END without BEGIN")
+            state = "outside"
+        elif ANY.search(line):
+            raise MarkerError(f"{path}:{number}: a marker must stand alone on its line")
+        elif state == "outside":
+            out.append(line)
+        elif state == "stub":
+            out.append(uncomment(line, path, number))
+    if state != "outside":
+        raise MarkerError(f"{path}: a region is not closed with SOLUTION END")
+    return "\n".join(out)
+
+
+def expected_tree(root):
+    """{relative path: bytes} of what labs/ should hold."""
+    solutions = os.path.join(root, "solutions")
+    tree = {}
+    for directory, _, files in os.walk(solutions):
+        for name in sorted(files):
+            full = os.path.join(directory, name)
+            rel = os.path.relpath(full, solutions)
+            with open(full, "rb") as f:
+                data = f.read()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                tree[rel] = data
+                continue
+            tree[rel] = generate(text, os.path.join("solutions", rel)).encode("utf-8") if ANY.search(text) else data
+    return tree
+
+
+def actual_tree(labs):
+    tree = {}
+    for directory, _, files in os.walk(labs):
+        for name in files:
+            full = os.path.join(directory, name)
+            with open(full, "rb") as f:
+                tree[os.path.relpath(full, labs)] = f.read()
+    return tree
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Generate labs/ from solutions/.")
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
+    parser.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    args = parser.parse_args()
+    labs = os.path.join(args.root, "labs")
+    if not os.path.isdir(os.path.join(args.root, "solutions")):
+        print("handout: there is no solutions/ here (a student's copy): nothing to generate")
+        return 0 if not args.check else 0
+    try:
+        expected = expected_tree(args.root)
+    except MarkerError as e:
+        print(f"handout: {e}", file=sys.stderr)
+        return 2
+    actual = actual_tree(labs) if os.path.isdir(labs) else {}
+    changed = sorted(p for p in expected if actual.get(p) != expected[p])
+    extra = sorted(p for p in actual if p not in expected)
+    if args.check:
+        if not changed and not extra:
+            print(f"handout: labs/ is what solutions/ generates ({len(expected)} files)")
+            return 0
+        for rel in changed:
+            old = actual.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
+            new = expected[rel].decode("utf-8", "replace").splitlines(keepends=True)
+            sys.stdout.writelines(difflib.unified_diff(old, new, f"labs/{rel}", f"generated/{rel}"))
+        for rel in extra:
+            print(f"labs/{rel}: not generated from solutions/ (remove it, or add it to solutions/)")
+        print(f"handout: labs/ differs from what solutions/ generates: {len(changed)} files differ, "
+              f"{len(extra)} extra. Run ./dsys handout to regenerate.")
+        return 1
+    for rel in changed:
+        path = os.path.join(labs, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as f:
+            f.write(expected[rel])
+        print(f"handout: wrote labs/{rel}")
+    for rel in extra:
+        os.remove(os.path.join(labs, rel))
+        print(f"handout: removed labs/{rel}")
+    print(f"handout: labs/ is up to date ({len(expected)} files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
