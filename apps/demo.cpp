@@ -135,6 +135,7 @@ int real(const char* self) {
     });
   }
   const bool ok = runtime.run_until([&] { return finished == kClients; }, 30s);
+  ctx.shutdown();  // no client task may outlive `endpoint` and `reports`
   for (int c = 0; c < kClients; ++c) fmt::print("client{} saw counter values:{}\n", c, reports[c]);
   ::kill(pid, SIGTERM);
   ::pclose(child);

@@ -133,6 +133,7 @@ int main(int argc, char** argv) {
     bool done = false;
     runtime.context().spawn(tester.run(done));
     const bool finished = runtime.run_until([&] { return done; }, 90s);
+    runtime.context().shutdown();  // no task may outlive `tester` and `endpoint`
     if (!finished && tester.failure.empty()) {
       tester.fail(runtime.failure().empty() ? "the tests did not finish within 90 s"
                                             : runtime.failure());

@@ -144,6 +144,7 @@ double dsys_round_trips_per_second(int clients) {
   const double rate = round_trips / seconds;
   measuring = false;
   runtime.run_until([&] { return running == 0; }, 5s);
+  ctx.shutdown();  // no client task may outlive `endpoint`
   server_runtime.stop();
   server_thread.join();
   return rate;

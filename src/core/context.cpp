@@ -147,6 +147,13 @@ void Context::report_unreachable(Address to) {
 
 // ---------------------------------------------------------------- Notifier
 
+void Notifier::add(WaiterId id) {
+  // Ids of waiters that timed out or were destroyed are dropped here, so the queue stays as
+  // long as the number of coroutines really waiting (plus those behind them).
+  while (!waiting_.empty() && !ctx_->is_waiting(waiting_.front())) waiting_.pop_front();
+  waiting_.push_back(id);
+}
+
 void Notifier::notify_one() {
   while (!waiting_.empty()) {
     WaiterId id = waiting_.front();

@@ -172,7 +172,10 @@ TEST_CASE("real world: a restarted server is detected by its client", "[net]") {
     results.push_back(describe(co_await rpc.call<echo::Increment>({}, 5s)));
     phase = 1;
   });
-  REQUIRE(runtime.run_until([&] { return phase == 1; }, 20s));
+  if (!runtime.run_until([&] { return phase == 1; }, 20s)) {
+    ctx.shutdown();
+    FAIL("the first call did not finish");
+  }
   server.reset();                  // the server process "dies"...
   server.emplace(address.port());  // ...and a new one starts on the same port
   ctx.spawn([&]() -> Task<void> {
@@ -182,7 +185,9 @@ TEST_CASE("real world: a restarted server is detected by its client", "[net]") {
     results.push_back(fresh ? fmt::format("counter {}", *fresh) : describe(fresh));
     phase = 2;
   });
-  REQUIRE(runtime.run_until([&] { return phase == 2; }, 20s));
+  const bool finished = runtime.run_until([&] { return phase == 2; }, 20s);
+  ctx.shutdown();  // no task may outlive `rpc` and `endpoint`
+  REQUIRE(finished);
   CHECK(results == std::vector<std::string>{"ok", "server restarted", "counter 1"});
 }
 

@@ -143,10 +143,13 @@ class Context {
     host_.log_line(fmt::format(format, std::forward<A>(args)...));
   }
 
-  // --- for worlds only
   // Destroys every pending task (in spawn order) and refuses new ones: the first step of a crash,
-  // before the node's service object is destroyed.
+  // before the node's service object is destroyed. A program that stops a real-world node calls
+  // it before destroying the objects its tasks use (an Endpoint, a Client declared after the
+  // Runtime), so that no task outlives them.
   void shutdown();
+
+  // --- for worlds only
   void wake(WaiterId id, WakeCause cause);  // no-op when `id` is no longer waiting
   bool is_waiting(WaiterId id) const { return waiting_.contains(id); }
   void post_wake(WaiterId id) { host_.post_wake(id); }
@@ -190,7 +193,7 @@ class Notifier {
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
       WaiterId id = deadline ? waiter.suspend_until(h, *deadline) : waiter.suspend(h);
-      notifier->waiting_.push_back(id);
+      notifier->add(id);
     }
     // true when notified, false when the deadline passed first
     bool await_resume() const noexcept { return waiter.cause() == WakeCause::signal; }
@@ -206,6 +209,7 @@ class Notifier {
   std::size_t waiters() const { return waiting_.size(); }
 
  private:
+  void add(WaiterId id);
   Context* ctx_;
   std::deque<WaiterId> waiting_;  // may hold ids that have since stopped waiting
 };
