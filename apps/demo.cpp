@@ -52,7 +52,10 @@ int simulated() {
       "reordered\n",
       seed);
   dsys::sim::World world(
-      {.seed = seed, .faults = {.drop = 0.1, .duplicate = 0.1, .reorder = 0.1}, .label = "demo"});
+      {.seed = seed,
+       .faults = {.drop = 0.1, .duplicate = 0.1, .reorder = 0.1},
+       .label = "demo",
+       .describe = [](const dsys::core::Bytes& m) { return dsys::rpc::describe(m); }});
   auto server = world.add_node<echo::Server>("counter");
   std::vector<std::string> reports(kClients);
   for (int c = 0; c < kClients; ++c) {

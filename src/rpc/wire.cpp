@@ -1,5 +1,6 @@
 #include "dsys/rpc/wire.hpp"
 
+#include <cstdio>
 #include <cstring>
 
 namespace dsys::rpc {
@@ -31,6 +32,28 @@ void write_header(std::string& out, const Header& h) {
   put<std::uint32_t>(out, h.server_nonce);
   put<std::uint64_t>(out, h.xid);
   put<std::uint64_t>(out, h.xid_rep);
+}
+
+std::string describe(std::string_view message) {
+  const std::optional<Header> h = read_header(message);
+  if (!h) return "not an RPC message";
+  static constexpr const char* kStatus[] = {"ok",
+                                            "timeout",
+                                            "unreachable",
+                                            "server restarted",
+                                            "unknown procedure",
+                                            "decode failure",
+                                            "forgotten"};
+  char text[160];
+  if (h->kind == Kind::request) {
+    std::snprintf(text, sizeof text, "request proc %u xid %llu (acks %llu) client %08x",
+                  h->procedure, static_cast<unsigned long long>(h->xid),
+                  static_cast<unsigned long long>(h->xid_rep), h->client_nonce);
+  } else {
+    std::snprintf(text, sizeof text, "reply proc %u xid %llu client %08x: %s", h->procedure,
+                  static_cast<unsigned long long>(h->xid), h->client_nonce, kStatus[h->status]);
+  }
+  return text;
 }
 
 std::optional<Header> read_header(std::string_view message, std::string* why) {

@@ -313,7 +313,8 @@ void World::send(NodeId from, Address to, Bytes message) {
     return;
   }
   const NodeId dest = to.node_index();
-  trace_.add({now_, Kind::send, from, dest, size, digest, {}});
+  trace_.add({now_, Kind::send, from, dest, size, digest,
+              traced && options_.describe ? options_.describe(message) : std::string()});
   if (tap_) tap_(from, dest, message);
   if (!connected(from, dest)) {
     trace_.add({now_, Kind::drop, from, dest, size, digest, "partitioned"});

@@ -1,5 +1,7 @@
 #include "dsys/testing/lab.hpp"
 
+#include "dsys/rpc/wire.hpp"
+
 namespace dsys::testing {
 
 namespace {
@@ -9,6 +11,7 @@ bool g_seed_used = false;
 
 sim::Options with_env_seed(sim::Options options) {
   options.seed = seed(options.seed);
+  if (!options.describe) options.describe = [](const core::Bytes& m) { return rpc::describe(m); };
   return options;
 }
 }  // namespace

@@ -45,6 +45,9 @@ inline constexpr std::size_t kHeaderSize = 32;
 
 // Appends the header's 32 bytes to `out`.
 void write_header(std::string& out, const Header& h);
+// "request proc 1 xid 3 (acks 2) client 5f3a0c1e", for traces; "not an RPC message" otherwise.
+std::string describe(std::string_view message);
+
 // Parses the header at the front of `message`; nullopt when it is not a valid one (with `why`).
 std::optional<Header> read_header(std::string_view message, std::string* why = nullptr);
 

@@ -52,6 +52,9 @@ struct Options {
   std::string label = "sim";             // names the trace file written on failure
   bool shuffle_simultaneous = false;     // RandomScheduler: random order among same-time events
   std::shared_ptr<Scheduler> scheduler;  // null: RandomScheduler(seed)
+  // Says what a message is, on the trace's send lines (rpc::describe: "request proc 1 xid 3 …").
+  // The world itself knows nothing of message formats.
+  std::function<std::string(const core::Bytes&)> describe;
 };
 
 // The simulated disk of a node: it outlives crashes of the node.
