@@ -21,6 +21,10 @@ namespace {
 
 constexpr int kClients = 10;
 
+std::string describe(const dsys::rpc::CallResult<Status>& r) {
+  return std::string(r ? to_string(*r) : to_string(r.error()));
+}
+
 struct Tester {
   Context& ctx;
   dsys::rpc::Endpoint& endpoint;
@@ -44,8 +48,7 @@ struct Tester {
   Task<bool> acquire(LockClient& c, LockId lock) {
     auto r = co_await c.acquire(lock);
     if (!r || *r != Status::ok) {
-      fail(fmt::format("acquire({}) by client {}: {}", lock, c.id(),
-                       r ? std::string(to_string(*r)) : std::string(to_string(r.error()))));
+      fail(fmt::format("acquire({}) by client {}: {}", lock, c.id(), describe(r)));
       co_return false;
     }
     if (++inside[lock] > 1)
@@ -56,8 +59,7 @@ struct Tester {
     --inside[lock];
     auto r = co_await c.release(lock);
     if (!r || *r != Status::ok) {
-      fail(fmt::format("release({}) by client {}: {}", lock, c.id(),
-                       r ? std::string(to_string(*r)) : std::string(to_string(r.error()))));
+      fail(fmt::format("release({}) by client {}: {}", lock, c.id(), describe(r)));
       co_return false;
     }
     co_return true;
