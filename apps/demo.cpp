@@ -62,7 +62,7 @@ int simulated() {
     auto node = world.add_node(fmt::format("client{}", c));
     Context& ctx = world.context(node);
     ctx.spawn([&ctx, &report = reports[c], to = world.address(server)]() -> Task<void> {
-      dsys::rpc::Endpoint endpoint(ctx);  // one endpoint per node
+      dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);  // one endpoint per node
       co_await client_body(endpoint, to, report);
     });
   }
@@ -128,7 +128,8 @@ int real(const char* self) {
   options.name = "clients";
   dsys::net::Runtime runtime(options);
   Context& ctx = runtime.context();
-  dsys::rpc::Endpoint endpoint(ctx);  // one endpoint per node, shared by its clients
+  dsys::rpc::Endpoint& endpoint =
+      dsys::rpc::Endpoint::of(ctx);  // one endpoint per node, shared by its clients
   std::vector<std::string> reports(kClients);
   int finished = 0;
   for (int c = 0; c < kClients; ++c) {

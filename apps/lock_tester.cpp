@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
     auto options = dsys::net::Options::from_environment();
     options.name = "lock_tester";
     dsys::net::Runtime runtime(options);
-    dsys::rpc::Endpoint endpoint(runtime.context());
+    dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(runtime.context());
     Tester tester(runtime.context(), endpoint, *server);
     bool done = false;
     runtime.context().spawn(tester.run(done));

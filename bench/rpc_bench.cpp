@@ -31,7 +31,7 @@ namespace {
 
 constexpr auto kDuration = 1500ms;
 constexpr int kRounds = 3;  // raw and dsys alternate; the median of each is reported
-// A null RPC is a 4-byte frame length and a 32-byte header, both ways.
+// A null RPC is a 4-byte frame length and a 36-byte header, both ways.
 constexpr std::size_t kFrame = 4 + dsys::rpc::kHeaderSize;
 
 // ---- raw Boost.Asio ping-pong: the server echoes each kFrame-byte message.
@@ -122,7 +122,7 @@ double dsys_round_trips_per_second(int clients) {
 
   dsys::net::Runtime runtime({.name = "client", .seed = 2, .log_to_stderr = false});
   dsys::core::Context& ctx = runtime.context();
-  dsys::rpc::Endpoint endpoint(ctx);
+  dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
   std::uint64_t round_trips = 0;
   bool measuring = true;
   int running = clients;

@@ -52,7 +52,7 @@ Result null_rpcs(bool trace, int clients, std::uint64_t calls_each) {
     auto node = world.add_node(fmt::format("client{}", i));
     Context& ctx = world.context(node);
     ctx.spawn([&ctx, calls_each, to = world.address(server)]() -> Task<void> {
-      dsys::rpc::Endpoint endpoint(ctx);
+      dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
       dsys::rpc::Client client(endpoint, to);
       for (std::uint64_t k = 0; k < calls_each; ++k) (void)co_await client.call<echo::Null>({}, 1s);
     });

@@ -5,12 +5,14 @@
 
 namespace dsys::lab1 {
 
-LockServer::LockServer(core::Context& ctx, LockServerOptions options) : ctx_(ctx), endpoint_(ctx) {
-  if (options.at_most_once) endpoint_.set_duplicate_filter(reply_window_);
-  endpoint_.serve<lock::Acquire>([this](const lock::LockRequest& r, const rpc::CallInfo&) {
+LockServer::LockServer(core::Context& ctx, LockServerOptions options)
+    : ctx_(ctx),
+      service_(ctx, lock::kService, "lock",
+               {.filter = options.at_most_once ? &reply_window_ : nullptr}) {
+  service_.serve<lock::Acquire>([this](const lock::LockRequest& r, const rpc::CallInfo&) {
     return acquire(r.client, r.lock);
   });
-  endpoint_.serve<lock::Release>([this](const lock::LockRequest& r, const rpc::CallInfo&) {
+  service_.serve<lock::Release>([this](const lock::LockRequest& r, const rpc::CallInfo&) {
     return release(r.client, r.lock);
   });
 }

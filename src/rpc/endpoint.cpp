@@ -35,20 +35,45 @@ Nonce random_nonce(core::Rng& rng) {
 
 // ---------------------------------------------------------------- Endpoint
 
-Endpoint::Endpoint(core::Context& ctx, Options options)
-    : ctx_(ctx), options_(options), server_nonce_(random_nonce(ctx.rng())) {
-  if (ctx_.receiver() != nullptr) throw UsageError("a node has one rpc::Endpoint");
-  ctx_.set_receiver(this);
+Endpoint& Endpoint::of(core::Context& ctx) {
+  if (ctx.receiver() == nullptr) {
+    ctx.own_receiver(std::make_unique<Endpoint>(Key{}, ctx, Options::from_environment()));
+  }
+  auto* endpoint = dynamic_cast<Endpoint*>(ctx.receiver());
+  if (endpoint == nullptr) {
+    throw UsageError(fmt::format("node {} receives its messages elsewhere: it has no rpc::Endpoint",
+                                 ctx.name()));
+  }
+  return *endpoint;
 }
+
+Endpoint::Endpoint(Key, core::Context& ctx, Options options)
+    : ctx_(ctx), options_(options), server_nonce_(random_nonce(ctx.rng())) {}
 
 Endpoint::~Endpoint() {
-  ctx_.set_receiver(nullptr);
+  if (ctx_.receiver() == this) ctx_.set_receiver(nullptr);
 }
 
-void Endpoint::register_procedure(ProcedureId id, std::string_view name, Starter start) {
-  if (served_.contains(id))
-    throw UsageError(fmt::format("procedure {} ({}) is served twice", id, name));
-  served_.emplace(id, Served{name, std::move(start)});
+void Endpoint::add_service(ServiceId id, std::string name, ServicePolicy policy) {
+  if (auto it = services_.find(id); it != services_.end()) {
+    throw UsageError(fmt::format("service id {} is taken twice on node {}: by '{}' and by '{}'", id,
+                                 ctx_.name(), it->second.name, name));
+  }
+  services_.emplace(id, Registered{std::move(name), policy, {}});
+}
+
+void Endpoint::remove_service(ServiceId id) {
+  services_.erase(id);
+}
+
+void Endpoint::add_procedure(ServiceId service, ProcedureId id, std::string_view name,
+                             Starter start) {
+  Registered& s = services_.at(service);
+  if (auto it = s.procedures.find(id); it != s.procedures.end()) {
+    throw UsageError(fmt::format("procedure {}.{} is served twice: as {} and as {}", service, id,
+                                 it->second.name, name));
+  }
+  s.procedures.emplace(id, Served{name, std::move(start)});
 }
 
 Nonce Endpoint::add_client(Client* client) {
@@ -62,8 +87,9 @@ void Endpoint::remove_client(Nonce nonce) {
   clients_.erase(nonce);
 }
 
-void Endpoint::count(ProcedureId id, std::string_view name, std::uint64_t ProcedureStats::*field) {
-  ProcedureStats& s = stats_[id];
+void Endpoint::count(ServiceId service, ProcedureId id, std::string_view name,
+                     std::uint64_t ProcedureStats::*field) {
+  ProcedureStats& s = stats_[{service, id}];
   if (s.name.empty()) s.name = name;
   ++(s.*field);
   if (field == &ProcedureStats::failed || field == &ProcedureStats::resent) return;
@@ -75,9 +101,9 @@ void Endpoint::count(ProcedureId id, std::string_view name, std::uint64_t Proced
 
 std::string Endpoint::stats_line() const {
   std::string line = "RPC STATS:";
-  for (const auto& [id, s] : stats_) {
-    line += fmt::format(" {}(#{}) calls={} failed={} served={} resent={};", s.name, id, s.calls,
-                        s.failed, s.served, s.resent);
+  for (const auto& [key, s] : stats_) {
+    line += fmt::format(" {}({}.{}) calls={} failed={} served={} resent={};", s.name, key.first,
+                        key.second, s.calls, s.failed, s.served, s.resent);
   }
   return line;
 }
@@ -96,7 +122,7 @@ void Endpoint::on_message(Address from, Bytes message) {
     return;
   }
   auto it = clients_.find(h->client_nonce);
-  if (it != clients_.end()) it->second->on_reply(*h, body);  // last: the caller may resume here
+  if (it != clients_.end()) it->second->on_reply(*h, body);
 }
 
 void Endpoint::on_unreachable(Address to) {
@@ -108,16 +134,23 @@ void Endpoint::on_unreachable(Address to) {
 }
 
 void Endpoint::handle_request(Address from, const Header& h, std::string_view body) {
-  if (h.server_nonce != 0 && h.server_nonce != server_nonce_) {
-    send_reply(from, h, Error::server_restarted, {});
-    return;
-  }
-  auto it = served_.find(h.procedure);
-  if (it == served_.end()) {
+  auto service = services_.find(h.service);
+  if (service == services_.end()) {
     send_reply(from, h, Error::unknown_procedure, {});
     return;
   }
-  const CallInfo info{from, h.client_nonce, h.xid};
+  Registered& s = service->second;
+  if (s.policy.refuse_other_incarnations && h.server_nonce != 0 &&
+      h.server_nonce != server_nonce_) {
+    send_reply(from, h, Error::server_restarted, {});
+    return;
+  }
+  auto it = s.procedures.find(h.procedure);
+  if (it == s.procedures.end()) {
+    send_reply(from, h, Error::unknown_procedure, {});
+    return;
+  }
+  const CallInfo info{from, h.client_nonce, h.xid, h.service, h.procedure};
   std::optional<core::Task<Bytes>> work = it->second.start(body, info);
   if (!work) {
     ctx_.log("rpc: request {} from {} for {} did not decode", h.xid, from.to_string(),
@@ -126,16 +159,21 @@ void Endpoint::handle_request(Address from, const Header& h, std::string_view bo
     ctx_.disconnect(from, "request body did not decode");
     return;
   }
+  if (s.policy.filter == nullptr) {
+    count(h.service, h.procedure, it->second.name, &ProcedureStats::served);
+    ctx_.spawn_now(finish_request(from, h, std::move(*work)));
+    return;
+  }
   Bytes saved;
-  switch (filter_->admit(h.client_nonce, h.xid, h.xid_rep, saved)) {
+  switch (s.policy.filter->admit(h.client_nonce, h.xid, h.xid_rep, saved)) {
     case Admission::fresh:
-      count(h.procedure, it->second.name, &ProcedureStats::served);
+      count(h.service, h.procedure, it->second.name, &ProcedureStats::served);
       ctx_.spawn_now(finish_request(from, h, std::move(*work)));
       return;
     case Admission::in_progress:
       return;  // the reply will follow when the first copy finishes
     case Admission::done:
-      count(h.procedure, it->second.name, &ProcedureStats::resent);
+      count(h.service, h.procedure, it->second.name, &ProcedureStats::resent);
       send_reply(from, h, Error{}, saved);
       return;
     case Admission::forgotten:
@@ -146,8 +184,25 @@ void Endpoint::handle_request(Address from, const Header& h, std::string_view bo
 
 core::Task<void> Endpoint::finish_request(Address from, Header header, core::Task<Bytes> work) {
   Bytes reply = co_await std::move(work);
-  filter_->record(header.client_nonce, header.xid, reply);
+  // The service may have gone meanwhile (see the threading contract): then nothing is recorded.
+  if (auto it = services_.find(header.service);
+      it != services_.end() && it->second.policy.filter != nullptr) {
+    it->second.policy.filter->record(header.client_nonce, header.xid, reply);
+  }
   send_reply(from, header, Error{}, reply);
+}
+
+core::Task<CallResult<Bytes>> Endpoint::dispatch(ServiceId service, ProcedureId procedure,
+                                                 Bytes body, CallInfo call) {
+  call.service = service;
+  call.procedure = procedure;
+  auto s = services_.find(service);
+  if (s == services_.end()) co_return Error::unknown_procedure;
+  auto it = s->second.procedures.find(procedure);
+  if (it == s->second.procedures.end()) co_return Error::unknown_procedure;
+  std::optional<core::Task<Bytes>> work = it->second.start(body, call);
+  if (!work) co_return Error::decode_failure;
+  co_return co_await std::move(*work);
 }
 
 void Endpoint::send_reply(Address to, const Header& request, Error status, std::string_view body) {
@@ -161,6 +216,24 @@ void Endpoint::send_reply(Address to, const Header& request, Error status, std::
   write_header(message, h);
   message.append(body);
   ctx_.send(to, std::move(message));
+}
+
+// ---------------------------------------------------------------- Service
+
+Service::Service(core::Context& ctx, ServiceId id, std::string name, ServicePolicy policy)
+    : endpoint_(Endpoint::of(ctx)), id_(id) {
+  endpoint_.add_service(id, std::move(name), policy);
+}
+
+Service::~Service() {
+  endpoint_.remove_service(id_);
+}
+
+void Service::check_service(ServiceId of_procedure, std::string_view procedure) const {
+  if (of_procedure != id_) {
+    throw UsageError(fmt::format("{} belongs to service {}, not to service {} ('{}')", procedure,
+                                 of_procedure, id_, endpoint_.services_.at(id_).name));
+  }
 }
 
 // ---------------------------------------------------------------- Client
@@ -189,8 +262,11 @@ struct Client::Pending {
   }
 };
 
-Client::Client(Endpoint& endpoint, Address server)
-    : endpoint_(endpoint), server_(server), nonce_(endpoint.add_client(this)) {}
+Client::Client(Endpoint& endpoint, Address server, bool detect_restarts)
+    : endpoint_(endpoint),
+      server_(server),
+      nonce_(endpoint.add_client(this)),
+      detect_restarts_(detect_restarts) {}
 
 Client::~Client() {
   endpoint_.remove_client(nonce_);
@@ -214,17 +290,19 @@ void Client::rebind() {
   }
 }
 
-core::Task<CallResult<Bytes>> Client::call_raw(ProcedureId id, std::string_view name, Bytes body,
+core::Task<CallResult<Bytes>> Client::call_raw(ServiceId service, ProcedureId id,
+                                               std::string_view name, Bytes body,
                                                Duration timeout) {
   core::Context& ctx = endpoint_.ctx_;
-  endpoint_.count(id, name, &ProcedureStats::calls);
+  endpoint_.count(service, id, name, &ProcedureStats::calls);
   const Xid xid = next_xid_++;
   const Nonce nonce = nonce_;
   outstanding_.insert(xid);
 
   Bytes message;
   message.reserve(kHeaderSize + body.size());
-  write_header(message, Header{Kind::request, 0, id, nonce_, bound_server_, xid, xid_rep()});
+  write_header(message,
+               Header{Kind::request, 0, service, id, nonce_, bound_server_, xid, xid_rep()});
   message.append(body);
 
   Pending pending(ctx);
@@ -254,7 +332,7 @@ core::Task<CallResult<Bytes>> Client::call_raw(ProcedureId id, std::string_view 
     interval = std::min(interval * 2, endpoint_.options_.max_retransmit);
   }
   if (pending.error) {
-    endpoint_.count(id, name, &ProcedureStats::failed);
+    endpoint_.count(service, id, name, &ProcedureStats::failed);
     co_return *pending.error;
   }
   co_return std::move(pending.reply);
@@ -267,14 +345,16 @@ void Client::on_reply(const Header& h, std::string_view body) {
   std::optional<Error> error;
   if (h.status != 0) {
     error = static_cast<Error>(h.status);
+  } else if (!detect_restarts_) {
+    // any incarnation will do
   } else if (bound_server_ != 0 && h.server_nonce != bound_server_) {
     error = Error::server_restarted;
   } else {
     bound_server_ = h.server_nonce;
   }
   p.finish(error, Bytes(body));
-  const core::WaiterId id = p.waiter.id();
-  if (id != 0) endpoint_.ctx_.wake(id, core::WakeCause::signal);  // last: the caller runs now
+  // The caller runs after this event, like every wake-up: never inside message delivery.
+  if (p.waiter.id() != 0) endpoint_.ctx_.post_wake(p.waiter.id());
 }
 
 void Client::on_unreachable() {

@@ -27,7 +27,9 @@ void write_header(std::string& out, const Header& h) {
   out.append(kMagic, 4);
   out.push_back(static_cast<char>(h.kind));
   out.push_back(static_cast<char>(h.status));
+  put<std::uint16_t>(out, h.service);
   put<std::uint16_t>(out, h.procedure);
+  put<std::uint16_t>(out, 0);
   put<std::uint32_t>(out, h.client_nonce);
   put<std::uint32_t>(out, h.server_nonce);
   put<std::uint64_t>(out, h.xid);
@@ -46,12 +48,13 @@ std::string describe(std::string_view message) {
                                             "forgotten"};
   char text[160];
   if (h->kind == Kind::request) {
-    std::snprintf(text, sizeof text, "request proc %u xid %llu (acks %llu) client %08x",
+    std::snprintf(text, sizeof text, "request %u.%u xid %llu (acks %llu) client %08x", h->service,
                   h->procedure, static_cast<unsigned long long>(h->xid),
                   static_cast<unsigned long long>(h->xid_rep), h->client_nonce);
   } else {
-    std::snprintf(text, sizeof text, "reply proc %u xid %llu client %08x: %s", h->procedure,
-                  static_cast<unsigned long long>(h->xid), h->client_nonce, kStatus[h->status]);
+    std::snprintf(text, sizeof text, "reply %u.%u xid %llu client %08x: %s", h->service,
+                  h->procedure, static_cast<unsigned long long>(h->xid), h->client_nonce,
+                  kStatus[h->status]);
   }
   return text;
 }
@@ -70,11 +73,13 @@ std::optional<Header> read_header(std::string_view message, std::string* why) {
   h.kind = static_cast<Kind>(kind);
   h.status = static_cast<std::uint8_t>(message[5]);
   if (h.status > 6 || (h.kind == Kind::request && h.status != 0)) return reject("bad status");
-  h.procedure = get<std::uint16_t>(message, 6);
-  h.client_nonce = get<std::uint32_t>(message, 8);
-  h.server_nonce = get<std::uint32_t>(message, 12);
-  h.xid = get<std::uint64_t>(message, 16);
-  h.xid_rep = get<std::uint64_t>(message, 24);
+  h.service = get<std::uint16_t>(message, 6);
+  h.procedure = get<std::uint16_t>(message, 8);
+  if (get<std::uint16_t>(message, 10) != 0) return reject("reserved header bytes are not zero");
+  h.client_nonce = get<std::uint32_t>(message, 12);
+  h.server_nonce = get<std::uint32_t>(message, 16);
+  h.xid = get<std::uint64_t>(message, 20);
+  h.xid_rep = get<std::uint64_t>(message, 28);
   if (h.xid == 0 || h.client_nonce == 0) return reject("zero xid or client nonce");
   if (h.kind == Kind::request && h.xid_rep >= h.xid) return reject("xid_rep not below xid");
   return h;

@@ -58,7 +58,7 @@ bool run_client(Address server, F body, unsigned lossy = 0) {
   Context& ctx = runtime.context();
   bool done = false;
   ctx.spawn([&]() -> Task<void> {
-    dsys::rpc::Endpoint endpoint(ctx);
+    dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
     dsys::rpc::Client client(endpoint, server);
     co_await body(ctx, client);
     done = true;
@@ -165,7 +165,7 @@ TEST_CASE("real world: a restarted server is detected by its client", "[net]") {
   std::vector<std::string> results;
   net::Runtime runtime({.name = "client", .seed = 3, .log_to_stderr = false});
   Context& ctx = runtime.context();
-  dsys::rpc::Endpoint endpoint(ctx);
+  dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
   dsys::rpc::Client rpc(endpoint, address);
   int phase = 0;
   ctx.spawn([&]() -> Task<void> {
@@ -227,7 +227,8 @@ TEST_CASE(
   SECTION("a request whose body does not decode") {
     RawSocket raw(server.address());
     std::string message;
-    dsys::rpc::write_header(message, {dsys::rpc::Kind::request, 0, echo::Echo::kId, 1234, 0, 1, 0});
+    dsys::rpc::write_header(
+        message, {dsys::rpc::Kind::request, 0, echo::kService, echo::Echo::kId, 1234, 0, 1, 0});
     message += std::string("\xff\xff\xff\xff\xff\xff\xff\x0f", 8);  // a string of 2^60 bytes
     raw.send(frame(message));
     CHECK(raw.closed_by_peer(10s));

@@ -20,7 +20,7 @@ template <class F>
 void run_client(World& world, dsys::sim::NodeId client, dsys::sim::NodeId server, F body) {
   Context& ctx = world.context(client);
   ctx.spawn([&ctx, body = std::move(body), to = world.address(server)]() -> Task<void> {
-    dsys::rpc::Endpoint endpoint(ctx);
+    dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
     dsys::rpc::Client rpc(endpoint, to);
     co_await body(ctx, rpc);
   });
@@ -170,7 +170,7 @@ TEST_CASE("a request body that does not decode is answered with Error::decode_fa
     // A Text whose string claims 2^40 bytes: must be refused, not allocated.
     std::string body = dsys::rpc::encode(echo::Text{"abc"});
     body.replace(body.size() - 3 - 8, 8, std::string("\x00\x00\x00\x00\x00\x01\x00\x00", 8));
-    auto r = co_await rpc.call_raw(echo::Echo::kId, echo::Echo::kName, body, 1s);
+    auto r = co_await rpc.call_raw(echo::kService, echo::Echo::kId, echo::Echo::kName, body, 1s);
     if (!r) error = r.error();
     auto ok = co_await rpc.call<echo::Echo>({"still serving"}, 1s);
     if (ok) after = ok->text;
@@ -226,10 +226,10 @@ TEST_CASE("per-procedure counters count calls and served requests", "[rpc]") {
     client_line = "";
   });
   world.run_until_idle(10s);
-  const auto& stats = world.service<echo::Server>(server).endpoint().stats();
-  CHECK(stats.at(echo::Echo::kId).served == 3);
-  CHECK(stats.at(echo::Increment::kId).served == 1);
+  const auto& endpoint = world.service<echo::Server>(server).endpoint();
+  CHECK(endpoint.stats<echo::Echo>().served == 3);
+  CHECK(endpoint.stats<echo::Increment>().served == 1);
   CHECK_THAT(world.service<echo::Server>(server).endpoint().stats_line(),
              Catch::StartsWith("RPC STATS:") &&
-                 Catch::Contains("echo.echo(#1) calls=0 failed=0 served=3"));
+                 Catch::Contains("echo.echo(100.1) calls=0 failed=0 served=3"));
 }

@@ -142,7 +142,7 @@ std::string busy_run_trace(std::uint64_t seed) {
     auto client = world.add_node(fmt::format("client{}", c));
     Context& ctx = world.context(client);
     ctx.spawn([&ctx, &finished, to = world.address(server)]() -> Task<void> {
-      dsys::rpc::Endpoint endpoint(ctx);
+      dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
       dsys::rpc::Client echo(endpoint, to);
       for (int i = 0; i < 10; ++i) {
         auto r = co_await echo.call<dsys::testing::echo::Echo>({fmt::format("hello {}", i)}, 2s);

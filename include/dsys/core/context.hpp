@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -133,6 +134,12 @@ class Context {
   void disconnect(Address peer, std::string_view reason) { host_.disconnect(peer, reason); }
   void set_receiver(Receiver* r) { receiver_ = r; }
   Receiver* receiver() const { return receiver_; }
+  // Makes `r` the node's receiver, owned by this Context and destroyed with it, after the node's
+  // tasks and services (the RPC layer keeps the node's one Endpoint here).
+  void own_receiver(std::unique_ptr<Receiver> r) {
+    owned_receiver_ = std::move(r);
+    receiver_ = owned_receiver_.get();
+  }
 
   // --- durable storage
   Storage& storage() { return host_.storage(); }
@@ -177,6 +184,7 @@ class Context {
   WaiterId next_waiter_ = 1;
   std::uint64_t next_root_ = 1;
   bool tearing_down_ = false;
+  std::unique_ptr<Receiver> owned_receiver_;  // last: destroyed first, after ~Context's shutdown
 };
 
 // An async condition: coroutines wait on it until another notifies. Like a condition variable,

@@ -37,14 +37,18 @@ struct LockRequest {
   }
 };
 
+inline constexpr rpc::ServiceId kService = 1;  // see rpc/procedure.hpp
+
 // Procedure ids of the lock service: dense, never reused.
 struct Acquire {
+  static constexpr rpc::ServiceId kService = lock::kService;
   static constexpr rpc::ProcedureId kId = 1;
   static constexpr std::string_view kName = "lock.acquire";
   using Request = LockRequest;
   using Reply = Status;
 };
 struct Release {
+  static constexpr rpc::ServiceId kService = lock::kService;
   static constexpr rpc::ProcedureId kId = 2;
   static constexpr std::string_view kName = "lock.release";
   using Request = LockRequest;

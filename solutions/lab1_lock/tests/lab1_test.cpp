@@ -30,7 +30,7 @@ dsys::sim::NodeId add_server(TestWorld& world, bool at_most_once) {
   });
 }
 
-// A client node: one endpoint and one LockClient, driven by the test's coroutine `body`.
+// A client node: one LockClient on the node's endpoint, driven by the test's coroutine `body`.
 template <class F>
 dsys::sim::NodeId add_client(TestWorld& world, dsys::sim::NodeId server, dsys::lock::ClientId id,
                              F body, dsys::core::Duration timeout = 60s) {
@@ -38,8 +38,7 @@ dsys::sim::NodeId add_client(TestWorld& world, dsys::sim::NodeId server, dsys::l
   Context& ctx = world.context(node);
   ctx.spawn(
       [&ctx, id, timeout, body = std::move(body), to = world.address(server)]() -> Task<void> {
-        dsys::rpc::Endpoint endpoint(ctx);
-        LockClient client(endpoint, to, id, timeout);
+        LockClient client(dsys::rpc::Endpoint::of(ctx), to, id, timeout);
         co_await body(ctx, client);
       });
   return node;
