@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "dsys/core/error.hpp"
+#include "dsys/core/task_group.hpp"
 
 namespace dsys::core {
 
@@ -31,6 +32,7 @@ Waiter::~Waiter() {
 
 WaiterId Waiter::suspend(std::coroutine_handle<> handle) {
   handle_ = handle;
+  root_ = ctx_->running_root_;
   return ctx_->add_waiter(this);
 }
 
@@ -53,11 +55,52 @@ Context::~Context() {
 void Context::shutdown() {
   // A frame's destruction unregisters its waiters; spawns from destructors are ignored.
   tearing_down_ = true;
-  while (!roots_.empty()) {
-    auto handle = roots_.begin()->second;
-    roots_.erase(roots_.begin());
-    handle.destroy();
+  destroy_roots(nullptr, true);
+}
+
+// Destroys the spawned tasks of `group` (or all of them), in spawn order. A task that is running
+// (it, or a task it started, is tearing down) cannot be destroyed now: it is orphaned, and
+// resume_root() destroys it as soon as it suspends or finishes.
+void Context::destroy_roots(TaskGroup* group, bool all) {
+  std::vector<std::uint64_t> ids;
+  for (const auto& [id, root] : roots_) {
+    if (all || root.group == group) ids.push_back(id);
   }
+  for (std::uint64_t id : ids) {
+    auto it = roots_.find(id);  // destructors of earlier frames may have removed it
+    if (it == roots_.end() || (!all && it->second.group != group)) continue;
+    if (it->second.running > 0) {
+      if (it->second.group != nullptr) --it->second.group->pending_;
+      it->second.group = nullptr;
+      it->second.orphaned = true;
+      continue;
+    }
+    release_root(it).destroy();
+  }
+}
+
+std::coroutine_handle<> Context::release_root(std::map<std::uint64_t, Root>::iterator it) {
+  std::coroutine_handle<> handle = it->second.handle;
+  if (it->second.group != nullptr) --it->second.group->pending_;
+  roots_.erase(it);
+  return handle;
+}
+
+// Runs one activation of spawned task `id` (its frame `handle`, or one it awaits) until it
+// suspends or finishes, then destroys it if it was orphaned meanwhile.
+void Context::resume_root(std::uint64_t id, std::coroutine_handle<> handle) {
+  auto it = roots_.find(id);
+  if (it == roots_.end()) {
+    handle.resume();
+    return;
+  }
+  ++it->second.running;
+  const std::uint64_t outer = std::exchange(running_root_, id);
+  handle.resume();
+  running_root_ = outer;
+  it = roots_.find(id);  // gone if it finished
+  if (it == roots_.end()) return;
+  if (--it->second.running == 0 && it->second.orphaned) release_root(it).destroy();
 }
 
 WaiterId Context::add_waiter(Waiter* w) {
@@ -82,23 +125,12 @@ void Context::wake(WaiterId id, WakeCause cause) {
   w->id_ = 0;
   w->timer_armed_ = false;
   w->cause_ = cause;
-  w->handle_.resume();
-}
-
-std::uint64_t Context::adopt(Task<void> task) {
-  auto handle = task.release();
-  const std::uint64_t id = next_root_++;
-  handle.promise().make_root(&Context::root_done, this, id);
-  roots_.emplace(id, handle);
-  return id;
+  resume_root(w->root_, w->handle_);
 }
 
 void Context::root_done(void* self, std::uint64_t id, std::exception_ptr failure) {
   auto* ctx = static_cast<Context*>(self);
-  auto it = ctx->roots_.find(id);
-  std::coroutine_handle<> handle = it->second;
-  ctx->roots_.erase(it);
-  handle.destroy();
+  ctx->release_root(ctx->roots_.find(id)).destroy();
   if (failure) {
     std::string what;
     try {
@@ -127,14 +159,22 @@ Task<void> start_later(Context& ctx, Task<void> task) {
 }  // namespace
 
 void Context::spawn(Task<void> task) {
-  if (tearing_down_ || !task.valid()) return;
-  spawn_now(start_later(*this, std::move(task)));
+  start(std::move(task), nullptr, false);
 }
 
 void Context::spawn_now(Task<void> task) {
+  start(std::move(task), nullptr, true);
+}
+
+void Context::start(Task<void> task, TaskGroup* group, bool now) {
   if (tearing_down_ || !task.valid()) return;
-  const std::uint64_t id = adopt(std::move(task));
-  roots_.at(id).resume();
+  if (!now) task = start_later(*this, std::move(task));
+  auto handle = task.release();
+  const std::uint64_t id = next_root_++;
+  handle.promise().make_root(&Context::root_done, this, id);
+  roots_.emplace(id, Root{handle, group});
+  if (group != nullptr) ++group->pending_;
+  resume_root(id, handle);
 }
 
 void Context::deliver(Address from, Bytes message) {
@@ -147,29 +187,41 @@ void Context::report_unreachable(Address to) {
 
 // ---------------------------------------------------------------- Notifier
 
-void Notifier::add(WaiterId id) {
-  // Ids of waiters that timed out or were destroyed are dropped here, so the queue stays as
-  // long as the number of coroutines really waiting (plus those behind them).
-  while (!waiting_.empty() && !ctx_->is_waiting(waiting_.front())) waiting_.pop_front();
-  waiting_.push_back(id);
+Notifier::WaitAwaiter::~WaitAwaiter() {
+  // Notified, but destroyed before it could wake (its task was cancelled): pass it on, so that
+  // the notification is not lost. Not while the node is being torn down: everyone goes then.
+  if (notified && waiter.id() != 0 && !waiter.context().stopping()) notifier->notify_one();
 }
 
+void Notifier::add(WaiterId id, WaitAwaiter* awaiter) {
+  // Ids of waiters that timed out or were destroyed are dropped here, so the queue stays as
+  // long as the number of coroutines really waiting (plus those behind them).
+  while (!waiting_.empty() && !ctx_->is_waiting(waiting_.front().id)) waiting_.pop_front();
+  waiting_.push_back({id, awaiter});
+}
+
+// The chosen waiter is marked notified at once, so a timer of its own that is due at the same
+// instant and runs before the posted wake cannot turn the notification into a timeout.
 void Notifier::notify_one() {
   while (!waiting_.empty()) {
-    WaiterId id = waiting_.front();
+    Entry e = waiting_.front();
     waiting_.pop_front();
-    if (ctx_->is_waiting(id)) {
-      ctx_->post_wake(id);
+    if (ctx_->is_waiting(e.id)) {
+      e.awaiter->notified = true;
+      ctx_->post_wake(e.id);
       return;
     }
   }
 }
 
 void Notifier::notify_all() {
-  std::deque<WaiterId> ids;
-  ids.swap(waiting_);
-  for (WaiterId id : ids) {
-    if (ctx_->is_waiting(id)) ctx_->post_wake(id);
+  std::deque<Entry> entries;
+  entries.swap(waiting_);
+  for (Entry e : entries) {
+    if (ctx_->is_waiting(e.id)) {
+      e.awaiter->notified = true;
+      ctx_->post_wake(e.id);
+    }
   }
 }
 

@@ -166,3 +166,40 @@ TEST_CASE("addresses parse and print", "[core]") {
   CHECK_FALSE(Address::parse("0"));
   CHECK(Address::node(3).to_string() == "n3");
 }
+
+TEST_CASE("notify_one at the very instant a waiter's deadline passes is never lost", "[core]") {
+  // A waits until T, B waits without a deadline, and notify_one() runs at exactly T. Whichever of
+  // A's timer and the notify runs first, the notification is consumed by exactly one of them:
+  // A reports it (true), or A times out first and B is woken. Never: A times out and B sleeps on.
+  const dsys::core::Time deadline = dsys::core::Time{} + 5ms;
+  auto run = [&](std::uint64_t seed, bool shuffle, bool notify_armed_first) {
+    dsys::sim::World world({.seed = seed, .shuffle_simultaneous = shuffle});
+    auto node = world.add_node("n");
+    Context& ctx = world.context(node);
+    dsys::core::Notifier ready(ctx);
+    std::optional<bool> a_notified;
+    bool b_woke = false;
+    auto notifier = [&]() -> Task<void> {
+      co_await ctx.sleep_until(deadline);
+      ready.notify_one();
+    };
+    auto a = [&]() -> Task<void> { a_notified = co_await ready.wait_until(deadline); };
+    auto b = [&]() -> Task<void> {
+      co_await ready.wait();
+      b_woke = true;
+    };
+    // spawn_now arms each one's timer at once, in this order.
+    if (notify_armed_first) ctx.spawn_now(notifier());
+    ctx.spawn_now(a());
+    ctx.spawn_now(b());
+    if (!notify_armed_first) ctx.spawn_now(notifier());
+    world.run_until_idle(1s);
+    INFO("seed " << seed << " shuffle " << shuffle << " notify armed first " << notify_armed_first);
+    REQUIRE(a_notified.has_value());
+    CHECK(int(*a_notified) + int(b_woke) == 1);
+  };
+  // Without shuffling, same-time events run in creation order: both orders, deterministically.
+  run(1, false, true);
+  run(1, false, false);
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) run(seed, true, seed % 2 == 0);
+}

@@ -65,6 +65,7 @@ class Host {
 };
 
 class Context;
+class TaskGroup;
 
 // One suspended coroutine, registered with its Context so that a world can wake it by id.
 // It unregisters itself when destroyed, so a destroyed frame is never resumed.
@@ -86,7 +87,8 @@ class Waiter {
   friend class Context;
   Context* ctx_;
   std::coroutine_handle<> handle_;
-  WaiterId id_ = 0;  // 0 while not registered
+  WaiterId id_ = 0;         // 0 while not registered
+  std::uint64_t root_ = 0;  // the spawned task whose frames suspended here (0: none)
   bool timer_armed_ = false;
   WakeCause cause_ = WakeCause::signal;
 };
@@ -124,7 +126,7 @@ class Context {
   requires std::is_invocable_r_v<Task<void>, F&> void spawn(F f) {
     spawn(own_and_run(std::move(f)));
   }
-  std::size_t pending_tasks() const { return roots_.size(); }
+  std::size_t pending_tasks() const { return roots_.size(); }  // TaskGroups' tasks included
 
   // --- randomness: this node's seeded stream
   Rng& rng() { return rng_; }
@@ -155,6 +157,7 @@ class Context {
   // it before destroying the objects its tasks use (an Endpoint, a Client declared after the
   // Runtime), so that no task outlives them.
   void shutdown();
+  bool stopping() const { return tearing_down_; }  // shutdown() has begun
 
   // --- for worlds only
   void wake(WaiterId id, WakeCause cause);  // no-op when `id` is no longer waiting
@@ -165,13 +168,25 @@ class Context {
 
  private:
   friend class Waiter;
+  friend class TaskGroup;
+  // A spawned task. `running` counts its activations on the stack; a task whose group (or whose
+  // Context) was torn down while it ran is `orphaned` and destroyed when it next suspends.
+  struct Root {
+    std::coroutine_handle<> handle;
+    TaskGroup* group = nullptr;
+    int running = 0;
+    bool orphaned = false;
+  };
   template <class F>
   static Task<void> own_and_run(F f) {
     co_await f();
   }
   WaiterId add_waiter(Waiter* w);
   void remove_waiter(Waiter* w);
-  std::uint64_t adopt(Task<void> task);
+  void start(Task<void> task, TaskGroup* group, bool now);
+  void resume_root(std::uint64_t id, std::coroutine_handle<> handle);
+  void destroy_roots(TaskGroup* group, bool all);
+  std::coroutine_handle<> release_root(std::map<std::uint64_t, Root>::iterator it);
   static void root_done(void* self, std::uint64_t id, std::exception_ptr failure);
 
   Host& host_;
@@ -179,10 +194,11 @@ class Context {
   std::string name_;
   Rng rng_;
   Receiver* receiver_ = nullptr;
-  std::unordered_map<WaiterId, Waiter*> waiting_;           // looked up only, never iterated
-  std::map<std::uint64_t, std::coroutine_handle<>> roots_;  // spawned tasks, by spawn order
+  std::unordered_map<WaiterId, Waiter*> waiting_;  // looked up only, never iterated
+  std::map<std::uint64_t, Root> roots_;            // spawned tasks, by spawn order
   WaiterId next_waiter_ = 1;
   std::uint64_t next_root_ = 1;
+  std::uint64_t running_root_ = 0;  // the spawned task running now (0: none)
   bool tearing_down_ = false;
   std::unique_ptr<Receiver> owned_receiver_;  // last: destroyed first, after ~Context's shutdown
 };
@@ -194,17 +210,22 @@ class Notifier {
  public:
   explicit Notifier(Context& ctx) : ctx_(&ctx) {}
 
+  // A notification is given to one waiting coroutine, which then consumes it: it reports true
+  // even if its deadline timer, due at the same instant, wakes it first; and if its frame is
+  // destroyed before it wakes (a cancelled task), it hands the notification to the next waiter.
   struct WaitAwaiter {
     Notifier* notifier;
     Waiter waiter;
     std::optional<Time> deadline;
+    bool notified = false;
+    ~WaitAwaiter();
     bool await_ready() const noexcept { return false; }
     void await_suspend(std::coroutine_handle<> h) {
       WaiterId id = deadline ? waiter.suspend_until(h, *deadline) : waiter.suspend(h);
-      notifier->add(id);
+      notifier->add(id, this);
     }
     // true when notified, false when the deadline passed first
-    bool await_resume() const noexcept { return waiter.cause() == WakeCause::signal; }
+    bool await_resume() const noexcept { return notified; }
   };
   // Wait until notified.
   WaitAwaiter wait() { return WaitAwaiter{this, Waiter(*ctx_), std::nullopt}; }
@@ -217,9 +238,13 @@ class Notifier {
   std::size_t waiters() const { return waiting_.size(); }
 
  private:
-  void add(WaiterId id);
+  struct Entry {
+    WaiterId id;
+    WaitAwaiter* awaiter;  // valid while `id` is waiting
+  };
+  void add(WaiterId id, WaitAwaiter* awaiter);
   Context* ctx_;
-  std::deque<WaiterId> waiting_;  // may hold ids that have since stopped waiting
+  std::deque<Entry> waiting_;  // may hold ids that have since stopped waiting
 };
 
 }  // namespace dsys::core
