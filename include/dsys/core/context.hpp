@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -246,5 +247,18 @@ class Notifier {
   Context* ctx_;
   std::deque<Entry> waiting_;  // may hold ids that have since stopped waiting
 };
+
+// What builds a node's service object on its Context: at start, and in the simulated world at
+// every restart. Both worlds build a node from one (sim::World::add_node, net::Runtime), and both
+// tear it down in the same order: the node's tasks, then the service object, then the Context.
+using NodeFactory = std::function<std::shared_ptr<void>(Context&)>;
+
+// A NodeFactory that makes `T(ctx, args...)` (the arguments are copied into the factory).
+template <class T, class... A>
+NodeFactory make_node(A... args) {
+  return [... args = std::move(args)](Context& ctx) {
+    return std::static_pointer_cast<void>(std::make_shared<T>(ctx, args...));
+  };
+}
 
 }  // namespace dsys::core

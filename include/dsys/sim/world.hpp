@@ -82,7 +82,7 @@ class MemoryDisk final : public core::Storage {
 
 class World {
  public:
-  using Factory = std::function<std::shared_ptr<void>(core::Context&)>;
+  using Factory = core::NodeFactory;
   using Invariant = std::function<std::string()>;  // "" when it holds, else what is wrong
 
   explicit World(Options options = {});
@@ -94,9 +94,7 @@ class World {
   NodeId add_node(std::string name, Factory factory = nullptr);
   template <class T>
   NodeId add_node(std::string name) {
-    return add_node(std::move(name), [](core::Context& ctx) {
-      return std::static_pointer_cast<void>(std::make_shared<T>(ctx));
-    });
+    return add_node(std::move(name), core::make_node<T>());
   }
   std::size_t node_count() const { return nodes_.size(); }
   core::Address address(NodeId node) const { return core::Address::node(node); }
