@@ -27,27 +27,65 @@ std::uint64_t seed_from_env(std::uint64_t fallback) {
 
 // ---------------------------------------------------------------- MemoryDisk
 
+namespace {
+void check_key(std::string_view key) {
+  if (!core::Storage::valid_key(key)) throw UsageError(fmt::format("bad storage key '{}'", key));
+}
+}  // namespace
+
 void MemoryDisk::write(std::string_view key, std::string_view value) {
-  if (!valid_key(key)) throw UsageError(fmt::format("bad storage key '{}'", key));
+  check_key(key);
   current_.insert_or_assign(std::string(key), std::string(value));
-  log_.push_back(Op{std::string(key), std::string(value)});
+  log_.push_back(Op{OpKind::write, std::string(key), std::string(value)});
+}
+
+void MemoryDisk::append(std::string_view key, std::string_view bytes) {
+  check_key(key);
+  auto it = current_.find(key);
+  if (it == current_.end()) it = current_.emplace(std::string(key), std::string()).first;
+  it->second.append(bytes);
+  log_.push_back(Op{OpKind::append, std::string(key), std::string(bytes)});
 }
 
 void MemoryDisk::remove(std::string_view key) {
-  if (!valid_key(key)) throw UsageError(fmt::format("bad storage key '{}'", key));
+  check_key(key);
   if (auto it = current_.find(key); it != current_.end()) current_.erase(it);
-  log_.push_back(Op{std::string(key), std::nullopt});
+  log_.push_back(Op{OpKind::remove, std::string(key), {}});
+}
+
+void MemoryDisk::apply(const Op& op, std::size_t bytes) {
+  switch (op.kind) {
+    case OpKind::write:
+      durable_.insert_or_assign(op.key, op.bytes);
+      break;
+    case OpKind::append: {
+      auto it = durable_.find(op.key);
+      if (it == durable_.end()) it = durable_.emplace(op.key, std::string()).first;
+      it->second.append(op.bytes, 0, bytes);
+      break;
+    }
+    case OpKind::remove:
+      if (auto it = durable_.find(op.key); it != durable_.end()) durable_.erase(it);
+      break;
+  }
+  synced_bytes_ += op.kind == OpKind::append ? bytes : op.bytes.size();
 }
 
 void MemoryDisk::sync() {
-  durable_ = current_;
+  for (const Op& op : log_) apply(op, op.bytes.size());
   log_.clear();
 }
 
 std::optional<std::string> MemoryDisk::read(std::string_view key) const {
-  if (!valid_key(key)) throw UsageError(fmt::format("bad storage key '{}'", key));
+  check_key(key);
   auto it = current_.find(key);
   if (it == current_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::optional<std::string> MemoryDisk::read_durable(std::string_view key) const {
+  auto it = durable_.find(key);
+  if (it == durable_.end()) return std::nullopt;
   return it->second;
 }
 
@@ -67,15 +105,16 @@ void MemoryDisk::crash(UnsyncedWrites policy, core::Rng& rng) {
       survivors = log_.size();
       break;
     case UnsyncedWrites::random_prefix:
+    case UnsyncedWrites::torn:
       survivors = rng.below(log_.size() + 1);
       break;
   }
-  for (std::size_t i = 0; i < survivors; ++i) {
-    if (log_[i].value) {
-      durable_.insert_or_assign(log_[i].key, *log_[i].value);
-    } else if (auto it = durable_.find(log_[i].key); it != durable_.end()) {
-      durable_.erase(it);
-    }
+  for (std::size_t i = 0; i < survivors; ++i) apply(log_[i], log_[i].bytes.size());
+  if (policy == UnsyncedWrites::torn && survivors < log_.size() &&
+      log_[survivors].kind == OpKind::append) {
+    // The sync was cut in the middle of this append: a prefix of its bytes reached the disk.
+    const Op& torn = log_[survivors];
+    apply(torn, rng.below(torn.bytes.size() + 1));
   }
   log_.clear();
   current_ = durable_;

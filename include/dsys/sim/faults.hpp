@@ -27,7 +27,10 @@ struct LinkFaults {
 enum class UnsyncedWrites {
   lost,           // all of them are gone (the default: the harshest honest model)
   kept,           // all of them survive (as if the OS flushed just in time)
-  random_prefix,  // a random prefix survives, in write order (a torn write-back)
+  random_prefix,  // a random prefix survives, in write order (a write-back cut short)
+  torn,           // as random_prefix, and when the first write lost is an append, a random
+                  // prefix of its bytes survives too (a crash in the middle of a sync: the
+                  // last record of a log is partly on the disk)
 };
 
 }  // namespace dsys::sim

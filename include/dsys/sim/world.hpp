@@ -57,27 +57,39 @@ struct Options {
   std::function<std::string(const core::Bytes&)> describe;
 };
 
-// The simulated disk of a node: it outlives crashes of the node.
+// The simulated disk of a node: it outlives crashes of the node. It keeps the durable state and
+// the operations made since the last sync; sync() applies only those, so it costs the bytes
+// written since the last sync (not the size of the disk).
 class MemoryDisk final : public core::Storage {
  public:
   void write(std::string_view key, std::string_view value) override;
+  void append(std::string_view key, std::string_view bytes) override;
   void remove(std::string_view key) override;
   void sync() override;
   std::optional<std::string> read(std::string_view key) const override;
   std::vector<std::string> keys() const override;
 
-  // What a crash does to unsynced writes; `rng` picks the prefix for random_prefix.
+  // What a crash does to unsynced writes; `rng` picks the prefix (and the torn bytes).
   void crash(UnsyncedWrites policy, core::Rng& rng);
-  std::size_t unsynced() const { return log_.size(); }
+  std::size_t unsynced() const { return log_.size(); }  // operations since the last sync
+  // What would survive a crash that loses every unsynced write (for invariants).
+  std::optional<std::string> read_durable(std::string_view key) const;
+  // Bytes that sync() has copied to the durable state, over the disk's life (for tests that
+  // check that a sync costs what was written since the last one).
+  std::uint64_t synced_bytes() const { return synced_bytes_; }
 
  private:
+  enum class OpKind : std::uint8_t { write, append, remove };
   struct Op {
+    OpKind kind;
     std::string key;
-    std::optional<std::string> value;  // nullopt: removal
+    std::string bytes;  // the value (write) or the bytes added (append)
   };
+  void apply(const Op& op, std::size_t bytes);  // to durable_, only `bytes` of an append
   std::map<std::string, std::string, std::less<>> durable_;
   std::map<std::string, std::string, std::less<>> current_;
-  std::vector<Op> log_;  // writes since the last sync, in order
+  std::vector<Op> log_;  // operations since the last sync, in order
+  std::uint64_t synced_bytes_ = 0;
 };
 
 class World {
