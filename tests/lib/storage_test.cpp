@@ -1,8 +1,16 @@
 // Durable storage: the simulated disk's sync, the DurableLog and its recovery from torn and
 // corrupt tails, the real world's FileStorage.
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <catch2/catch.hpp>
 
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -10,6 +18,7 @@
 #include "dsys/core/durable_log.hpp"
 #include "dsys/core/error.hpp"
 #include "dsys/core/rng.hpp"
+#include "dsys/net/file_storage.hpp"
 #include "dsys/sim/world.hpp"
 
 using dsys::core::DurableLog;
@@ -21,6 +30,47 @@ namespace {
 // A record whose bytes say which one it is, of a length that varies with it.
 std::string record(std::size_t i) {
   return fmt::format("record {} {}", i, std::string(i % 37, static_cast<char>('a' + i % 26)));
+}
+
+// A fresh directory for one test, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "dsys-storage-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = pattern;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string file_contents(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Runs `body` in a forked child whose files may not grow past `limit` bytes (writes past it fail
+// with EFBIG instead of killing it); returns the child's exit status.
+template <class F>
+int in_child_with_file_limit(rlim_t limit, F body) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit lim{limit, limit};
+    if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(90);
+    ::_exit(body());
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
 }  // namespace
@@ -174,4 +224,124 @@ TEST_CASE("decoding cut or damaged logs never fails and never returns a record n
     for (std::size_t i = 0; i < d.records.size(); ++i) REQUIRE(d.records[i] == record(i));
   }
   CHECK(DurableLog::decode(std::string(100, '\xff')).records.empty());
+}
+
+// ---------------------------------------------------------------- FileStorage (real files)
+
+TEST_CASE("file storage writes, appends, reads, lists and removes keys", "[storage]") {
+  TempDir dir;
+  {
+    dsys::net::FileStorage disk(dir.path());
+    disk.write("a", "one");
+    disk.append("log", "x");
+    disk.append("log", "yz");
+    disk.write("b", "");
+    disk.sync();
+    CHECK(disk.read("a") == "one");
+    CHECK(disk.read("log") == "xyz");
+    CHECK(disk.read("b") == "");
+    CHECK_FALSE(disk.read("c"));
+    disk.write("log", "new");  // a write replaces what was appended
+    disk.append("log", "!");
+    disk.remove("a");
+    disk.remove("never-was");
+    disk.sync();
+    CHECK_THROWS_AS(disk.write("x.tmp", "v"), dsys::UsageError);
+  }
+  dsys::net::FileStorage disk(dir.path());
+  CHECK(disk.keys() == std::vector<std::string>{"b", "log"});
+  CHECK(disk.read("log") == "new!");
+}
+
+TEST_CASE("file storage removes the temporary files a crash left behind", "[storage]") {
+  TempDir dir;
+  { std::ofstream(dir.path() / "k.tmp") << "half a value"; }
+  { std::ofstream(dir.path() / "k") << "synced value"; }
+  dsys::net::FileStorage disk(dir.path());
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "k.tmp"));
+  CHECK(disk.read("k") == "synced value");
+  CHECK(disk.keys() == std::vector<std::string>{"k"});
+}
+
+TEST_CASE("a write that the disk refuses (file too large) throws and keeps the synced value",
+          "[storage]") {
+  TempDir dir;
+  {
+    dsys::net::FileStorage disk(dir.path());
+    disk.write("k", "synced value");
+    disk.sync();
+  }
+  // In a child limited to 1000-byte files: a 5000-byte write over the synced value.
+  const int status = in_child_with_file_limit(1000, [&] {
+    try {
+      dsys::net::FileStorage disk(dir.path());
+      disk.write("k", std::string(5000, 'y'));
+      disk.sync();
+      return 1;  // neither the write nor the sync said that they failed
+    } catch (const std::system_error& e) {
+      return std::string(e.what()).find("k.tmp") != std::string::npos ? 0 : 3;
+    } catch (...) {
+      return 2;
+    }
+  });
+  CHECK(status == 0);
+  CHECK(file_contents(dir.path() / "k") == "synced value");
+  CHECK_FALSE(std::filesystem::exists(dir.path() / "k.tmp"));
+  dsys::net::FileStorage disk(dir.path());
+  CHECK(disk.read("k") == "synced value");
+}
+
+TEST_CASE("an append that the disk refuses throws and leaves the file as it was", "[storage]") {
+  TempDir dir;
+  {
+    dsys::net::FileStorage disk(dir.path());
+    disk.append("log", std::string(900, 'a'));
+    disk.sync();
+  }
+  const int status = in_child_with_file_limit(1000, [&] {
+    try {
+      dsys::net::FileStorage disk(dir.path());
+      disk.append("log", std::string(500, 'b'));
+      disk.sync();
+      return 1;
+    } catch (const std::system_error&) {
+      return 0;
+    } catch (...) {
+      return 2;
+    }
+  });
+  CHECK(status == 0);
+  CHECK(file_contents(dir.path() / "log") == std::string(900, 'a'));
+}
+
+TEST_CASE("a durable log on files reads back its records and drops a torn tail", "[storage]") {
+  TempDir dir;
+  {
+    dsys::net::FileStorage disk(dir.path());
+    DurableLog log(disk, "paxos.log");
+    for (std::size_t i = 0; i < 50; ++i) log.append(record(i));
+    log.sync();
+  }
+  // A crash in the middle of writing record 50: half its frame reached the file.
+  {
+    std::ofstream out(dir.path() / "paxos.log", std::ios::app | std::ios::binary);
+    out.write("\x07\x00\x00", 3);
+  }
+  {
+    dsys::net::FileStorage disk(dir.path());
+    DurableLog log(disk, "paxos.log");
+    CHECK(log.dropped_bytes() == 3);
+    REQUIRE(log.size() == 50);
+    for (std::size_t i = 0; i < 50; ++i) CHECK(log[i] == record(i));
+    log.truncate_prefix(10);
+    log.append("last");
+    log.sync();
+  }
+  dsys::net::FileStorage disk(dir.path());
+  DurableLog log(disk, "paxos.log");
+  CHECK(log.dropped_bytes() == 0);
+  CHECK(log.base() == 10);
+  REQUIRE(log.size() == 41);
+  CHECK(log[0] == record(10));
+  CHECK(log[40] == "last");
 }
