@@ -122,18 +122,91 @@ void MemoryDisk::crash(UnsyncedWrites policy, core::Rng& rng) {
 
 // ---------------------------------------------------------------- nodes
 
+std::string_view to_string(NodeEvent::Kind kind) {
+  switch (kind) {
+    case NodeEvent::Kind::deliver:
+      return "delivery";
+    case NodeEvent::Kind::timer:
+      return "timer";
+    case NodeEvent::Kind::wake:
+      return "wake-up";
+    case NodeEvent::Kind::unreachable:
+      return "unreachable";
+    case NodeEvent::Kind::send:
+      return "send";
+    case NodeEvent::Kind::sync:
+      return "sync";
+  }
+  return "?";
+}
+
+// Marks the code of `node` as running (so that a crash of it is deferred), until destroyed.
+class World::Inside {
+ public:
+  Inside(World& world, NodeId node) : world_(world), saved_(world.inside_) { world.inside_ = node; }
+  ~Inside() { world_.inside_ = saved_; }
+  Inside(const Inside&) = delete;
+  Inside& operator=(const Inside&) = delete;
+
+ private:
+  World& world_;
+  std::optional<NodeId> saved_;
+};
+
+// The storage one incarnation sees: the node's disk, with its syncs reported as node events.
+// After the incarnation's crash point it is a scratch copy, so that what the dead incarnation
+// still does until the end of the event is self-consistent but reaches no disk.
+class World::NodeDisk final : public core::Storage {
+ public:
+  NodeDisk(World& world, NodeId node, MemoryDisk& disk)
+      : world_(world), node_(node), disk_(&disk) {}
+  void die() { ghost_ = std::make_unique<MemoryDisk>(*disk_); }
+
+  void write(std::string_view key, std::string_view value) override { target().write(key, value); }
+  void append(std::string_view key, std::string_view bytes) override {
+    target().append(key, bytes);
+  }
+  void remove(std::string_view key) override { target().remove(key); }
+  void sync() override {
+    if (!ghost_) {
+      Inside inside(world_, node_);
+      world_.node_event(node_, NodeEvent::Kind::sync);  // may crash the node: then it is a ghost
+    }
+    target().sync();
+  }
+  std::optional<std::string> read(std::string_view key) const override {
+    return ghost_ ? ghost_->read(key) : disk_->read(key);
+  }
+  std::vector<std::string> keys() const override { return ghost_ ? ghost_->keys() : disk_->keys(); }
+
+ private:
+  MemoryDisk& target() { return ghost_ ? *ghost_ : *disk_; }
+  World& world_;
+  NodeId node_;
+  MemoryDisk* disk_;
+  std::unique_ptr<MemoryDisk> ghost_;
+};
+
 // The Host of one incarnation of one node: forwards to the World, tagged with the incarnation
 // so that timers and wake-ups of a crashed incarnation are ignored.
 class World::NodeHost final : public core::Host {
  public:
-  NodeHost(World& world, NodeId node, std::uint32_t incarnation, std::uint64_t seed)
+  NodeHost(World& world, NodeId node, std::uint32_t incarnation, std::uint64_t seed,
+           MemoryDisk& disk)
       : world_(world),
         node_(node),
         incarnation_(incarnation),
+        disk_(world, node, disk),
         context_(*this, Address::node(node), world.name(node), seed) {}
 
   core::Context& context() { return context_; }
   std::uint32_t incarnation() const { return incarnation_; }
+  // The incarnation passed its crash point while its code was running: from now on it is a ghost
+  // until the world destroys it after the current event.
+  void die() {
+    dead_ = true;
+    disk_.die();
+  }
 
   Time now() const override { return world_.now_; }
   void arm_timer(Time when, core::WaiterId id) override {
@@ -143,18 +216,30 @@ class World::NodeHost final : public core::Host {
   void post_wake(core::WaiterId id) override {
     world_.push(world_.now_, EventKind::wake, node_, incarnation_, node_, id);
   }
-  void send(Address to, Bytes message) override { world_.send(node_, to, std::move(message)); }
+  void send(Address to, Bytes message) override {
+    if (dead_) {
+      world_.trace_.add(
+          {world_.now_, Kind::drop, node_, to.is_node() ? to.node_index() : trace::kNoNode,
+           static_cast<std::uint32_t>(message.size()), 0, "not sent: sender crashed"});
+      return;
+    }
+    world_.send(node_, to, std::move(message));
+  }
   void disconnect(Address peer, std::string_view reason) override {
     world_.trace_.add({world_.now_, Kind::log, node_, trace::kNoNode, 0, 0,
                        fmt::format("disconnect {}: {}", peer.to_string(), reason)});
   }
-  core::Storage& storage() override;
+  core::Storage& storage() override { return disk_; }
+  void breakpoint(std::string_view name) override {
+    if (!dead_) world_.reach_breakpoint(node_, name);
+  }
   void log_line(std::string_view text) override {
     if (world_.options_.log_to_stderr) {
       std::cerr << fmt::format("{} {}: {}\n", core::format_time(world_.now_), world_.name(node_),
                                text);
     }
-    world_.trace_.add({world_.now_, Kind::log, node_, trace::kNoNode, 0, 0, std::string(text)});
+    world_.trace_.add({world_.now_, Kind::log, node_, trace::kNoNode, 0, 0,
+                       dead_ ? fmt::format("(after its crash) {}", text) : std::string(text)});
   }
   void fail(std::string_view what) override {
     world_.trace_.add({world_.now_, Kind::fail, node_, trace::kNoNode, 0, 0, std::string(what)});
@@ -166,6 +251,8 @@ class World::NodeHost final : public core::Host {
   World& world_;
   NodeId node_;
   std::uint32_t incarnation_;
+  bool dead_ = false;
+  NodeDisk disk_;
   core::Context context_;
 };
 
@@ -177,11 +264,19 @@ struct World::NodeSlot {
   MemoryDisk disk;
   std::unique_ptr<NodeHost> host;
   std::shared_ptr<void> service;
+  bool doomed = false;  // crashed from its own code: host and service destroyed after the event
+  // crash points
+  std::uint64_t steps = 0;
+  NodeEventHook hook;
+  std::optional<std::uint64_t> crash_step;
+  struct Armed {
+    std::string name;
+    std::uint64_t nth;
+    std::uint64_t hits = 0;
+  };
+  std::vector<Armed> armed;
+  std::map<std::string, std::uint64_t, std::less<>> breakpoint_hits;
 };
-
-core::Storage& World::NodeHost::storage() {
-  return world_.slot(node_).disk;
-}
 
 void* World::service_object(NodeId node) {
   NodeSlot& n = slot(node);
@@ -232,7 +327,7 @@ NodeId World::add_node(std::string name, Factory factory) {
 void World::start(NodeId node) {
   NodeSlot& n = slot(node);
   const std::uint64_t seed = options_.seed * 0x100000001b3ULL + node * 7919ULL + n.incarnation;
-  n.host = std::make_unique<NodeHost>(*this, node, n.incarnation, seed);
+  n.host = std::make_unique<NodeHost>(*this, node, n.incarnation, seed, n.disk);
   n.up = true;
   if (n.factory) n.service = n.factory(n.host->context());
 }
@@ -254,23 +349,115 @@ core::Context& World::context(NodeId node) {
 }
 
 void World::crash(NodeId node) {
+  crash_node(node, {});
+}
+
+void World::crash_node(NodeId node, const std::string& why) {
   NodeSlot& n = slot(node);
   if (!n.up) return;
-  trace_.add({now_, Kind::crash, node, trace::kNoNode, 0, 0,
-              fmt::format("{} unsynced writes", n.disk.unsynced())});
+  trace_.add(
+      {now_, Kind::crash, node, trace::kNoNode, 0, 0,
+       fmt::format("{}{}{} unsynced writes", why, why.empty() ? "" : "; ", n.disk.unsynced())});
+  n.up = false;
+  if (inside_ == node) {
+    // Its own code is running and cannot be destroyed under its feet: it becomes a ghost now
+    // (nothing it sends or stores has effect) and is destroyed after the current event.
+    n.host->die();
+    n.disk.crash(options_.unsynced_on_crash, world_rng_);
+    n.incarnation++;
+    n.doomed = true;
+    any_doomed_ = true;
+    return;
+  }
   n.host->context().shutdown();  // pending coroutines, timers and calls first
   n.service.reset();             // then the node's object
   n.host.reset();                // then its context
   n.disk.crash(options_.unsynced_on_crash, world_rng_);
-  n.up = false;
   n.incarnation++;
+}
+
+void World::bury_doomed() {
+  if (!any_doomed_) return;
+  any_doomed_ = false;
+  for (NodeId id = 0; id < nodes_.size(); ++id) {
+    NodeSlot& n = *nodes_[id];
+    if (!n.doomed) continue;
+    if (inside_ == id) {
+      any_doomed_ = true;  // still running: later
+      continue;
+    }
+    n.doomed = false;
+    n.host->context().shutdown();
+    n.service.reset();
+    n.host.reset();
+  }
 }
 
 void World::restart(NodeId node) {
   NodeSlot& n = slot(node);
   if (n.up) return;
+  if (n.doomed) {
+    if (inside_ == node) throw UsageError(fmt::format("node {} cannot restart itself", n.name));
+    bury_doomed();
+  }
   trace_.add({now_, Kind::restart, node, trace::kNoNode, 0, 0, {}});
   start(node);
+}
+
+void World::on_node_event(NodeId node, NodeEventHook hook) {
+  slot(node).hook = std::move(hook);
+}
+
+void World::crash_at_step(NodeId node, std::uint64_t step) {
+  slot(node).crash_step = step;
+}
+
+std::uint64_t World::steps(NodeId node) const {
+  return slot(node).steps;
+}
+
+void World::crash_at_breakpoint(NodeId node, std::string name, std::uint64_t nth) {
+  if (nth == 0) throw UsageError("crash_at_breakpoint: nth counts from 1");
+  slot(node).armed.push_back({std::move(name), nth});
+}
+
+std::uint64_t World::breakpoint_hits(NodeId node, std::string_view name) const {
+  const auto& hits = slot(node).breakpoint_hits;
+  auto it = hits.find(name);
+  return it == hits.end() ? 0 : it->second;
+}
+
+bool World::node_event(NodeId node, NodeEvent::Kind kind, NodeId peer) {
+  NodeSlot& n = slot(node);
+  const NodeEvent event{kind, node, n.incarnation, ++n.steps, peer};
+  if (n.hook) {
+    const NodeEventHook hook = n.hook;  // the hook may replace itself
+    hook(event);
+  }
+  if (n.up && n.incarnation == event.incarnation && n.crash_step == event.step) {
+    n.crash_step.reset();
+    crash_node(node,
+               fmt::format("at its step {}: {}{}", event.step, to_string(kind),
+                           peer == trace::kNoNode
+                               ? ""
+                               : fmt::format(" {} n{}",
+                                             kind == NodeEvent::Kind::send ? "to" : "from", peer)));
+  }
+  return n.up && n.incarnation == event.incarnation;
+}
+
+void World::reach_breakpoint(NodeId node, std::string_view name) {
+  NodeSlot& n = slot(node);
+  auto hit = n.breakpoint_hits.find(name);
+  if (hit == n.breakpoint_hits.end()) hit = n.breakpoint_hits.emplace(std::string(name), 0).first;
+  ++hit->second;
+  for (auto it = n.armed.begin(); it != n.armed.end(); ++it) {
+    if (it->name != name || ++it->hits < it->nth) continue;
+    n.armed.erase(it);
+    Inside inside(*this, node);
+    crash_node(node, fmt::format("at breakpoint {} (reached {} times)", name, hit->second));
+    return;
+  }
 }
 
 void World::set_faults(const LinkFaults& faults) {
@@ -345,6 +532,15 @@ void World::send(NodeId from, Address to, Bytes message) {
   const bool traced = trace_.enabled();
   const auto size = static_cast<std::uint32_t>(message.size());
   const std::uint64_t digest = traced ? trace::fnv1a(message) : 0;
+  {
+    Inside inside(*this, from);
+    const NodeId peer =
+        to.is_node() && to.node_index() < nodes_.size() ? to.node_index() : trace::kNoNode;
+    if (!node_event(from, NodeEvent::Kind::send, peer)) {
+      trace_.add({now_, Kind::drop, from, peer, size, digest, "not sent: sender crashed"});
+      return;
+    }
+  }
   if (!to.is_node() || to.node_index() >= nodes_.size()) {
     trace_.add({now_, Kind::drop, from, trace::kNoNode, size, digest,
                 fmt::format("no such node {}", to.to_string())});
@@ -390,6 +586,7 @@ void World::inject(NodeId from, NodeId to, Bytes message) {
 }
 
 bool World::step() {
+  bury_doomed();  // crashed from their own code outside an event
   while (!queue_.empty()) {
     Event e = queue_.top();
     queue_.pop();
@@ -408,6 +605,7 @@ bool World::step() {
     }();
     if (!ran) continue;  // stale: a timer or wake-up of a waiter that is gone
     run_event(e);
+    bury_doomed();
     ++events_run_;
     check();
     return true;
@@ -428,21 +626,36 @@ void World::run_event(Event& e) {
         trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "destination down"});
       } else if (!connected(e.from, e.node)) {
         trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "partitioned"});
+      } else if (!node_event(e.node, NodeEvent::Kind::deliver, e.from)) {
+        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "destination crashed"});
       } else {
         trace_.add({now_, Kind::deliver, e.node, e.from, size, digest, {}});
+        Inside inside(*this, e.node);
         n.host->context().deliver(Address::node(e.from), std::move(message));
       }
       break;
     }
     case EventKind::timer:
+      if (!node_event(e.node, NodeEvent::Kind::timer)) break;
       trace_.add({now_, Kind::timer, e.node, trace::kNoNode, 0, 0, {}});
-      nodes_[e.node]->host->context().wake(e.id, core::WakeCause::timer);
+      {
+        Inside inside(*this, e.node);
+        nodes_[e.node]->host->context().wake(e.id, core::WakeCause::timer);
+      }
       break;
     case EventKind::wake:
-      nodes_[e.node]->host->context().wake(e.id, core::WakeCause::signal);
+      if (!node_event(e.node, NodeEvent::Kind::wake)) break;
+      {
+        Inside inside(*this, e.node);
+        nodes_[e.node]->host->context().wake(e.id, core::WakeCause::signal);
+      }
       break;
     case EventKind::unreachable:
-      nodes_[e.node]->host->context().report_unreachable(Address::from_raw(e.id));
+      if (!node_event(e.node, NodeEvent::Kind::unreachable)) break;
+      {
+        Inside inside(*this, e.node);
+        nodes_[e.node]->host->context().report_unreachable(Address::from_raw(e.id));
+      }
       break;
     case EventKind::action: {
       auto it = actions_.find(e.id);

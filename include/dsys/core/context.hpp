@@ -63,6 +63,8 @@ class Host {
   virtual void log_line(std::string_view text) = 0;
   // A spawned task failed with an exception: the world stops the node (or the run).
   virtual void fail(std::string_view what) = 0;
+  // Node code reached the named crash point (see Context::breakpoint). Default: nothing.
+  virtual void breakpoint(std::string_view name) {}
 };
 
 class Context;
@@ -146,6 +148,12 @@ class Context {
 
   // --- durable storage
   Storage& storage() { return host_.storage(); }
+
+  // --- crash points: a named point in node code ("paxos:accepted-before-reply") where a test may
+  // crash the node. Unless armed it does nothing. Armed, the node crashes right here, as a power
+  // loss at this instant: nothing it does after it reaches the network or the disk. Simulated
+  // world: World::crash_at_breakpoint; real world: DSYS_BREAKPOINT=name ends the process.
+  void breakpoint(std::string_view name) { host_.breakpoint(name); }
 
   // --- log lines go into the trace (simulated world) or to stderr (real world)
   template <class... A>

@@ -92,6 +92,25 @@ class MemoryDisk final : public core::Storage {
   std::uint64_t synced_bytes_ = 0;
 };
 
+// One event of one node, as World::on_node_event's hook sees it.
+struct NodeEvent {
+  enum class Kind : std::uint8_t {
+    deliver,      // a message arrives (from `peer`)
+    timer,        // a timer fires
+    wake,         // a coroutine is woken (a notify, a spawned task's start)
+    unreachable,  // the world reports that a send could not reach its address
+    send,         // the node sends a message (to `peer`; trace::kNoNode if not a node)
+    sync,         // the node calls Storage::sync()
+  };
+  Kind kind;
+  NodeId node;
+  std::uint32_t incarnation;
+  std::uint64_t step;  // 1 for the node's first event; counted across its incarnations
+  NodeId peer = trace::kNoNode;
+};
+std::string_view to_string(NodeEvent::Kind kind);
+
+
 class World {
  public:
   using Factory = core::NodeFactory;
@@ -122,8 +141,29 @@ class World {
   MemoryDisk& disk(NodeId node);
 
   // --- faults
+  // Crashes the node (see docs/architecture.md). Safe from anywhere, node code included: when
+  // the node's own code is running (an event of the node, or a send, sync or breakpoint it made),
+  // the node is crashed at once as far as the world is concerned (is_up() is false, its disk
+  // keeps only what the fault plan keeps, nothing it does from then on is sent or stored) and
+  // its object is destroyed right after the current event.
   void crash(NodeId node);
+  // Restarts a crashed node (not from its own code while it is being crashed).
   void restart(NodeId node);
+
+  // --- crash points. The hook sees every event of `node` before it happens (one hook per node;
+  // null removes it). It may call crash(node): then a delivery, timer, wake-up or unreachable
+  // report does not happen (a delivery is dropped), a send is not sent, a sync does not sync.
+  using NodeEventHook = std::function<void(const NodeEvent&)>;
+  void on_node_event(NodeId node, NodeEventHook hook);
+  // Crashes `node` at its event number `step` (NodeEvent::step), before it happens; once.
+  void crash_at_step(NodeId node, std::uint64_t step);
+  std::uint64_t steps(NodeId node) const;  // events of `node` so far
+  // Crashes `node` the `nth` time (counted from now) its code reaches ctx.breakpoint(name):
+  // from that instant its sends are dropped and its storage calls reach no disk, and its object
+  // is destroyed after the current event. Once.
+  void crash_at_breakpoint(NodeId node, std::string name, std::uint64_t nth = 1);
+  // How many times `node` reached ctx.breakpoint(name), over all its incarnations.
+  std::uint64_t breakpoint_hits(NodeId node, std::string_view name) const;
   void set_faults(const LinkFaults& faults);  // every link without its own
   void set_link_faults(NodeId from, NodeId to, const LinkFaults& faults);
   void partition(const std::vector<std::vector<NodeId>>& groups);  // nodes in no group: alone
@@ -163,7 +203,9 @@ class World {
 
  private:
   class NodeHost;
+  class NodeDisk;
   struct NodeSlot;
+  class Inside;
   enum class EventKind : std::uint8_t { deliver, timer, wake, unreachable, action };
   struct Event {
     core::Time at;
@@ -188,6 +230,11 @@ class World {
             std::uint64_t id);
   void start(NodeId node);
   void send(NodeId from, core::Address to, core::Bytes message);
+  // Counts the event and runs the hooks; false when they crashed the node (skip the event).
+  bool node_event(NodeId node, NodeEvent::Kind kind, NodeId peer = trace::kNoNode);
+  void reach_breakpoint(NodeId node, std::string_view name);
+  void crash_node(NodeId node, const std::string& why);
+  void bury_doomed();  // destroys nodes crashed from their own code
   void run_event(Event& e);
   void check();
   [[noreturn]] void fail_run(const std::string& what);
@@ -210,6 +257,8 @@ class World {
   std::vector<int> group_of_;  // partition group per node; empty when healed
   std::vector<std::pair<std::string, Invariant>> invariants_;
   std::optional<std::string> failure_;
+  std::optional<NodeId> inside_;  // the node whose code is running, if any
+  bool any_doomed_ = false;
   Tap tap_;
   trace::Trace trace_;
 };
