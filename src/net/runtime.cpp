@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "dsys/core/error.hpp"
+#include "dsys/net/breakpoint.hpp"
 #include "dsys/net/file_storage.hpp"
 
 namespace dsys::net {
@@ -143,6 +144,7 @@ class Runtime::Impl final : public core::Host {
   void send(Address to, Bytes message) override;
   void disconnect(Address peer, std::string_view reason) override;
   core::Storage& storage() override { return storage_; }
+  void breakpoint(std::string_view name) override { reach_breakpoint(name); }
   void log_line(std::string_view text) override {
     if (!options_.log_to_stderr) return;
     std::cerr << fmt::format("[{} {}] {}\n", core::format_time(now()), options_.name, text);

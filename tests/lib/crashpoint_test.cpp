@@ -2,6 +2,8 @@
 // breakpoints in its code.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
@@ -9,7 +11,10 @@
 #include <fmt/format.h>
 
 #include "dsys/core/durable_log.hpp"
+#include "dsys/net/breakpoint.hpp"
+#include "dsys/net/file_storage.hpp"
 #include "dsys/sim/world.hpp"
+#include "dsys/testing/process.hpp"
 
 using namespace std::chrono_literals;
 using dsys::core::Address;
@@ -234,4 +239,27 @@ TEST_CASE("a node crashed at its send does not send, and stores nothing after", 
   CHECK(server_sends == 0);
   CHECK(world.disk(server).read("b") == "x");
   CHECK_FALSE(world.disk(server).read("c"));
+}
+
+TEST_CASE("DSYS_BREAKPOINT stops a real process at the named breakpoint, its n-th time",
+          "[crashpoint]") {
+  std::string pattern = (std::filesystem::temp_directory_path() / "dsys-bp-XXXXXX").string();
+  REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+  const std::filesystem::path dir = pattern;
+  {
+    dsys::testing::Process child({DSYS_BREAKPOINT_PROGRAM, dir.string()},
+                                 {"DSYS_BREAKPOINT=loop@2"});
+    CHECK(child.wait(10s) == dsys::net::kBreakpointExitStatus);
+    CHECK_THAT(child.output(), Catch::Contains("passed loop 1"));
+    CHECK_THAT(child.output(), Catch::Contains("dsys: stopping at breakpoint loop"));
+    CHECK_THAT(child.output(), !Catch::Contains("passed loop 2"));
+  }
+  CHECK(dsys::net::FileStorage(dir).read("k") == "2");  // synced just before the breakpoint
+  {
+    dsys::testing::Process child({DSYS_BREAKPOINT_PROGRAM, dir.string()},
+                                 {"DSYS_BREAKPOINT=other"});
+    CHECK(child.wait(10s) == 0);
+    CHECK_THAT(child.output(), Catch::Contains("passed loop 3"));
+  }
+  std::filesystem::remove_all(dir);
 }
