@@ -17,11 +17,9 @@
 #include <string>
 
 #include "dsys/core/context.hpp"
+#include "dsys/net/frame.hpp"  // kMaxFrame
 
 namespace dsys::net {
-
-// The largest message a connection accepts. A frame announcing more closes the connection.
-inline constexpr std::size_t kMaxFrame = 16u << 20;
 
 struct Options {
   std::string name = "node";                 // for log lines
