@@ -13,8 +13,8 @@
 // binary archive that treats its input as hostile: decode() of any byte string returns false
 // or a value, never throws, never aborts, and allocates at most a few times the input's size:
 //   - a string or collection must fit in the bytes that are left, counting the fewest bytes one
-//     element can take (8 for a string, sizeof for a number): a 16 MB body cannot declare 2
-//     million strings;
+//     element can take (8 for a string, sizeof for a number): a 16 MB body cannot declare more
+//     than 2 million strings;
 //   - vectors, deques and lists grow as their elements are decoded, not up front;
 //   - a bool (also the flag of an optional and the items of a vector<bool>) must be 0 or 1.
 // std::optional<T> is marshalled as Boost marshals boost::optional: a bool, then the value.
