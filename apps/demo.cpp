@@ -45,6 +45,22 @@ Task<void> client_body(dsys::rpc::Endpoint& endpoint, dsys::core::Address server
   }
 }
 
+// The real world's client node: kClients clients of one counter server, sharing the node's one
+// endpoint (built by the Runtime, so its tasks go before it).
+struct Clients {
+  Clients(Context& ctx, dsys::core::Address server) : reports(kClients) {
+    dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
+    for (int c = 0; c < kClients; ++c) {
+      ctx.spawn([this, &endpoint, server, c]() -> Task<void> {
+        co_await client_body(endpoint, server, reports[c]);
+        ++finished;
+      });
+    }
+  }
+  std::vector<std::string> reports;
+  int finished = 0;
+};
+
 int simulated() {
   const std::uint64_t seed = dsys::sim::seed_from_env(2026);
   fmt::print(
@@ -94,8 +110,8 @@ int serve(const char* port_text) {
   auto options = dsys::net::Options::from_environment();
   options.name = "counter";
   options.listen_port = port ? port->port() : 0;
-  dsys::net::Runtime runtime(options);
-  echo::Server server(runtime.context());
+  options.stop_on_signals = true;
+  dsys::net::Runtime runtime(options, dsys::core::make_node<echo::Server>());
   fmt::print("listening {} pid {}\n", runtime.address().to_string(), ::getpid());
   std::fflush(stdout);
   return runtime.run() ? 0 : 1;
@@ -126,20 +142,10 @@ int real(const char* self) {
 
   auto options = dsys::net::Options::from_environment();
   options.name = "clients";
-  dsys::net::Runtime runtime(options);
-  Context& ctx = runtime.context();
-  dsys::rpc::Endpoint& endpoint =
-      dsys::rpc::Endpoint::of(ctx);  // one endpoint per node, shared by its clients
-  std::vector<std::string> reports(kClients);
-  int finished = 0;
-  for (int c = 0; c < kClients; ++c) {
-    ctx.spawn([&, c]() -> Task<void> {
-      co_await client_body(endpoint, *server, reports[c]);
-      ++finished;
-    });
-  }
-  const bool ok = runtime.run_until([&] { return finished == kClients; }, 30s);
-  ctx.shutdown();  // no client task may outlive `endpoint` and `reports`
+  dsys::net::Runtime runtime(options, dsys::core::make_node<Clients>(*server));
+  const std::vector<std::string>& reports = runtime.service<Clients>().reports;
+  const bool ok =
+      runtime.run_until([&] { return runtime.service<Clients>().finished == kClients; }, 30s);
   for (int c = 0; c < kClients; ++c) fmt::print("client{} saw counter values:{}\n", c, reports[c]);
   ::kill(pid, SIGTERM);
   ::pclose(child);

@@ -1,6 +1,6 @@
 // lock_server PORT: the lab 1 lock server, as one real process (127.0.0.1:PORT; 0: any port).
 // Built from labs/ or solutions/ (./dsys build --impl ...). DSYS_RPC_LOSSY and DSYS_RPC_COUNT
-// apply.
+// apply. SIGINT and SIGTERM stop it cleanly (exit status 0).
 #include <iostream>
 
 #include <fmt/format.h>
@@ -25,14 +25,15 @@ int main(int argc, char** argv) {
     auto options = dsys::net::Options::from_environment();
     options.name = "lock_server";
     options.listen_port = address ? address->port() : 0;
-    dsys::net::Runtime runtime(options);
-    dsys::lab1::LockServer server(runtime.context());
+    options.stop_on_signals = true;
+    dsys::net::Runtime runtime(options, dsys::core::make_node<dsys::lab1::LockServer>());
     fmt::print("lock_server: listening on {}\n", runtime.address().to_string());
     std::fflush(stdout);
     if (!runtime.run()) {
       std::cerr << "lock_server: stopped: " << runtime.failure() << "\n";
       return 1;
     }
+    std::cerr << "lock_server: stopped\n";
     return 0;
   } catch (const std::exception& e) {
     std::cerr << "lock_server: " << e.what() << "\n";

@@ -25,6 +25,7 @@ std::string describe(const dsys::rpc::CallResult<Status>& r) {
   return std::string(r ? to_string(*r) : to_string(r.error()));
 }
 
+// The tester's node: built by the Runtime, it starts testing at once and sets `done` at the end.
 struct Tester {
   Context& ctx;
   dsys::rpc::Endpoint& endpoint;
@@ -32,13 +33,15 @@ struct Tester {
   std::vector<std::unique_ptr<LockClient>> clients;
   std::map<LockId, int> inside;  // how many clients believe they hold each lock
   std::string failure;
+  bool done = false;
 
-  Tester(Context& c, dsys::rpc::Endpoint& e, dsys::core::Address s)
-      : ctx(c), endpoint(e), server(s) {
+  Tester(Context& c, dsys::core::Address s)
+      : ctx(c), endpoint(dsys::rpc::Endpoint::of(c)), server(s) {
     // Client ids unique to this process, so that testers running at once do not collide.
     const auto base = static_cast<dsys::lock::ClientId>(::getpid()) << 16;
     for (int i = 0; i < kClients; ++i)
       clients.push_back(std::make_unique<LockClient>(endpoint, server, base + i));
+    ctx.spawn(run());
   }
 
   void fail(std::string what) {
@@ -65,7 +68,7 @@ struct Tester {
     co_return true;
   }
 
-  Task<void> run(bool& done) {
+  Task<void> run() {
     const LockId a = 1, b = 2;
     LockClient& c0 = *clients[0];
     fmt::print("test 1: acquire and release one lock, twice\n");
@@ -129,13 +132,9 @@ int main(int argc, char** argv) {
   try {
     auto options = dsys::net::Options::from_environment();
     options.name = "lock_tester";
-    dsys::net::Runtime runtime(options);
-    dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(runtime.context());
-    Tester tester(runtime.context(), endpoint, *server);
-    bool done = false;
-    runtime.context().spawn(tester.run(done));
-    const bool finished = runtime.run_until([&] { return done; }, 90s);
-    runtime.context().shutdown();  // no task may outlive `tester` and `endpoint`
+    dsys::net::Runtime runtime(options, dsys::core::make_node<Tester>(*server));
+    Tester& tester = runtime.service<Tester>();
+    const bool finished = runtime.run_until([&] { return tester.done; }, 90s);
     if (!finished && tester.failure.empty()) {
       tester.fail(runtime.failure().empty() ? "the tests did not finish within 90 s"
                                             : runtime.failure());

@@ -116,8 +116,8 @@ double raw_round_trips_per_second(int clients) {
 // ---- dsys: a Runtime with the echo server, and a client Runtime with `clients` coroutines.
 double dsys_round_trips_per_second(int clients) {
   dsys::net::Runtime server_runtime(
-      {.name = "server", .listen_port = 0, .seed = 1, .log_to_stderr = false});
-  echo::Server server(server_runtime.context());
+      {.name = "server", .listen_port = 0, .seed = 1, .log_to_stderr = false},
+      dsys::core::make_node<echo::Server>());
   std::thread server_thread([&] { server_runtime.run(); });
 
   dsys::net::Runtime runtime({.name = "client", .seed = 2, .log_to_stderr = false});

@@ -41,7 +41,8 @@ std::string Address::to_string() const {
   if (!valid()) return "-";
   if (is_node()) return fmt::format("n{}", node_index());
   const std::uint32_t a = ip();
-  return fmt::format("{}.{}.{}.{}:{}", a >> 24, (a >> 16) & 255, (a >> 8) & 255, a & 255, port());
+  return fmt::format("{}{}.{}.{}.{}:{}", is_unlisted() ? "client " : "", a >> 24, (a >> 16) & 255,
+                     (a >> 8) & 255, a & 255, port());
 }
 
 }  // namespace dsys::core

@@ -1,22 +1,25 @@
-// The real world on Boost.Asio: TCP frames, steady timers, files. Asio stays in this file, so
-// that node and lab code compiles without it.
+// The real world on Boost.Asio: TCP frames with a hello, steady timers, files, a log that never
+// blocks. Asio stays in this file, so that node and lab code compiles without it.
 #include "dsys/net/runtime.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/asio.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <cerrno>
+#include <condition_variable>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
-#include <fstream>
-#include <iostream>
-#include <map>
+#include <mutex>
 #include <queue>
 #include <random>
-#include <set>
+#include <thread>
 #include <unordered_map>
 
 #include <fmt/format.h>
@@ -31,6 +34,7 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 using core::Address;
 using core::Bytes;
+using Clock = std::chrono::steady_clock;
 
 namespace {
 
@@ -44,15 +48,133 @@ std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return value;
 }
 
-Address to_address(const tcp::endpoint& e) {
-  return Address::ipv4(e.address().to_v4().to_uint(), e.port());
-}
-
 tcp::endpoint to_endpoint(Address a) {
   return {asio::ip::address_v4(a.ip()), a.port()};
 }
 
+std::string seconds_text(core::Duration d) {
+  return fmt::format("{:.1f} s", std::chrono::duration<double>(d).count());
+}
+
+// ---- the log: lines go to a queue that one thread per process writes to stderr, so that a
+// node never waits for stderr (a pipe nobody reads blocks a write forever). Bounded: when
+// kMaxQueued bytes wait, further lines are counted and dropped, and the count is logged later.
+class StderrLog {
+ public:
+  static StderrLog& instance() {
+    static StderrLog* log = new StderrLog();  // never destroyed: its thread may be blocked
+    return *log;
+  }
+
+  void write(std::string line) {
+    std::lock_guard lock(mutex_);
+    if (queued_bytes_ + line.size() > kMaxQueued) {
+      ++dropped_;
+      return;
+    }
+    if (dropped_ != 0) {
+      std::string note =
+          fmt::format("[{} log lines dropped: stderr was not being read]\n", dropped_);
+      queued_bytes_ += note.size();
+      queue_.push_back(std::move(note));
+      dropped_ = 0;
+    }
+    queued_bytes_ += line.size();
+    queue_.push_back(std::move(line));
+    if (!thread_.joinable()) thread_ = std::thread([this] { drain(); });
+    ready_.notify_one();
+  }
+
+  bool flush(core::Duration limit) {
+    std::unique_lock lock(mutex_);
+    return drained_.wait_for(lock, limit, [this] { return queue_.empty() && !writing_; });
+  }
+
+ private:
+  static constexpr std::size_t kMaxQueued = 4u << 20;
+  void drain() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      ready_.wait(lock, [this] { return !queue_.empty(); });
+      std::string batch;
+      while (!queue_.empty() && batch.size() < (64u << 10)) {
+        batch += queue_.front();
+        queued_bytes_ -= queue_.front().size();
+        queue_.pop_front();
+      }
+      writing_ = true;
+      lock.unlock();
+      std::string_view rest = batch;
+      while (!rest.empty()) {
+        const ssize_t n = ::write(STDERR_FILENO, rest.data(), rest.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;  // stderr is gone: nothing more can be done with these lines
+        rest.remove_prefix(static_cast<std::size_t>(n));
+      }
+      lock.lock();
+      writing_ = false;
+      if (queue_.empty()) drained_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_, drained_;
+  std::deque<std::string> queue_;
+  std::size_t queued_bytes_ = 0;
+  std::uint64_t dropped_ = 0;
+  bool writing_ = false;
+  std::thread thread_;
+};
+
+// ---- the hello: the first frame a connecting node sends, naming the address it listens on.
+constexpr char kHelloMagic[4] = {'D', 'S', 'Y', 'H'};
+constexpr std::uint8_t kHelloVersion = 1;
+constexpr std::size_t kHelloSize = 4 + 1 + 4 + 2;
+
+std::string hello_of(Address listening) {
+  std::string h(kHelloMagic, 4);
+  h.push_back(static_cast<char>(kHelloVersion));
+  const std::uint32_t ip = listening.valid() ? listening.ip() : 0;
+  const std::uint16_t port = listening.valid() ? listening.port() : 0;
+  for (int i = 0; i < 4; ++i) h.push_back(static_cast<char>(ip >> (8 * i)));
+  for (int i = 0; i < 2; ++i) h.push_back(static_cast<char>(port >> (8 * i)));
+  return h;
+}
+
+// Removes temporary node directories (dsys-NAME-PID-HEX) of processes that no longer run.
+void remove_stale_temporary_directories() {
+  std::error_code ec;
+  const auto tmp = std::filesystem::temp_directory_path(ec);
+  if (ec) return;
+  for (const auto& entry : std::filesystem::directory_iterator(tmp, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!name.starts_with("dsys-") || !entry.is_directory(ec)) continue;
+    const auto last = name.rfind('-');
+    if (last == std::string::npos || last < 5) continue;
+    const auto before = name.rfind('-', last - 1);
+    if (before == std::string::npos || before < 4) continue;
+    const std::string pid_text = name.substr(before + 1, last - before - 1);
+    if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    const long pid = std::strtol(pid_text.c_str(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      std::filesystem::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+bool out_of_descriptors(const boost::system::error_code& ec) {
+  return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
+         ec == asio::error::no_memory || ec.value() == ENFILE;
+}
+
 }  // namespace
+
+bool flush_log(core::Duration limit) {
+  return StderrLog::instance().flush(limit);
+}
 
 Options Options::from_environment() {
   Options o;
@@ -64,36 +186,60 @@ Options Options::from_environment() {
 
 class Runtime::Impl final : public core::Host {
  public:
-  explicit Impl(Options options)
+  Impl(Options options, const core::NodeFactory& factory)
       : options_(std::move(options)),
-        start_(std::chrono::steady_clock::now()),
+        start_(Clock::now()),
         rng_(options_.seed ? *options_.seed : std::random_device{}()),
-        storage_(storage_dir()),
+        storage_(std::make_unique<FileStorage>(storage_dir())),
         acceptor_(io_),
         listening_(options_.listen_port ? listen() : Address()),
+        hello_(hello_of(listening_)),
         // Node randomness (and so server nonces) must differ between incarnations even when a
         // seed is given: a restarted server that drew its old nonce would not be detected.
         context_(*this, listening_, options_.name, rng_.fork() ^ std::random_device{}()) {
     if (listening_.valid()) accept();
+    if (options_.stop_on_signals) {
+      signals_.emplace(io_, SIGINT, SIGTERM);
+      signals_->async_wait([this](boost::system::error_code ec, int signal) {
+        if (ec) return;
+        log_line(fmt::format("stopping: {}", signal == SIGINT ? "SIGINT" : "SIGTERM"));
+        stop();
+      });
+    }
+    if (factory) service_ = factory(context_);
   }
 
   ~Impl() override {
+    // The node's tasks, then its service object, then (as members go) its Context.
     context_.shutdown();
-    for (auto& [addr, c] : connections_) close_socket(*c);
+    service_.reset();
+    for (auto& [raw, c] : live_) close_socket(*c);
+    if (options_.log_to_stderr) StderrLog::instance().flush(std::chrono::seconds(2));
+    if (owns_storage_dir_) {
+      const auto dir = storage_->directory();
+      storage_.reset();
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
   }
 
   core::Context& context() { return context_; }
+  void* service_object() { return service_.get(); }
   Address address() const { return listening_; }
 
   bool run_until(const std::function<bool()>& done, core::Duration limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
+    const auto deadline = Clock::now() + limit;
     auto guard = asio::make_work_guard(io_);
     while (!stop_requested_ && failure_.empty()) {
       if (done && done()) return true;
-      const auto left = deadline - std::chrono::steady_clock::now();
+      const auto left = deadline - Clock::now();
       if (left <= core::Duration::zero()) break;
       if (io_.stopped()) io_.restart();
-      io_.run_one_for(std::min<core::Duration>(left, std::chrono::milliseconds(100)));
+      if (done) {
+        io_.run_one_for(std::min<core::Duration>(left, std::chrono::milliseconds(100)));
+      } else {
+        io_.run_for(std::min<core::Duration>(left, std::chrono::seconds(1)));
+      }
     }
     return done ? done() && failure_.empty() : failure_.empty();
   }
@@ -102,13 +248,20 @@ class Runtime::Impl final : public core::Host {
     io_.stop();
   }
   const std::string& failure() const { return failure_; }
-  std::uint64_t frames_received() const { return frames_received_; }
-  std::uint64_t bad_input_closes() const { return bad_input_closes_; }
+  void post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
+  std::unique_ptr<FdWatch> watch_readable(int fd, std::function<void()> on_readable);
+
+  Counters counters() const {
+    Counters c = counters_;
+    c.open_connections = live_.size();
+    c.queued_bytes = 0;
+    for (const auto& [raw, conn] : live_) c.queued_bytes += conn->queued();
+    return c;
+  }
 
   // ---- core::Host
   core::Time now() const override {
-    return core::Time(
-        std::chrono::duration_cast<core::Duration>(std::chrono::steady_clock::now() - start_));
+    return core::Time(std::chrono::duration_cast<core::Duration>(Clock::now() - start_));
   }
   // Timers: one asio timer for the node, over a heap of deadlines, firing on whole milliseconds
   // so that a busy node wakes at most a thousand times a second for its timers. Cancelling is
@@ -118,6 +271,72 @@ class Runtime::Impl final : public core::Host {
     if (when < armed_for_) rearm();
   }
   void cancel_timer(core::WaiterId) override {}
+  void post_wake(core::WaiterId id) override {
+    asio::post(io_, [this, id] { context_.wake(id, core::WakeCause::signal); });
+  }
+  void send(Address to, Bytes message) override;
+  void disconnect(Address peer, std::string_view reason) override;
+  core::Storage& storage() override { return *storage_; }
+  void breakpoint(std::string_view name) override { reach_breakpoint(name); }
+  void log_line(std::string_view text) override {
+    if (!options_.log_to_stderr) return;
+    StderrLog::instance().write(
+        fmt::format("[{} {}] {}\n", core::format_time(now()), options_.name, text));
+  }
+  void fail(std::string_view what) override {
+    log_line(fmt::format("FAILED: {}", what));
+    if (failure_.empty()) failure_ = std::string(what);
+    io_.stop();
+  }
+
+ private:
+  struct Connection {
+    explicit Connection(asio::io_context& io) : socket(io) {}
+    std::size_t queued() const { return pending.size() + writing_bytes.size(); }
+    tcp::socket socket;
+    Address peer;             // for incoming connections, known once the hello has arrived
+    bool outgoing = false;    // this node dialled it
+    bool hello_seen = false;  // incoming: the peer's hello has arrived
+    bool connected = false;
+    bool closing = false;  // close once the queue is written
+    bool closed = false;
+    bool writing = false;
+    bool reading = false;       // a wait for readability is armed
+    bool paused = false;        // not reading: too much is queued to this peer
+    std::string pending;        // frames to write next
+    std::string writing_bytes;  // frames being written
+    FrameDecoder decoder;
+    Clock::time_point last_activity = Clock::now();
+    Clock::time_point write_since = Clock::now();  // when the write in progress began
+  };
+  using ConnectionPtr = std::shared_ptr<Connection>;
+
+  std::filesystem::path storage_dir() {
+    if (!options_.storage_dir.empty()) return options_.storage_dir;
+    remove_stale_temporary_directories();
+    owns_storage_dir_ = true;
+    return std::filesystem::temp_directory_path() /
+           fmt::format("dsys-{}-{}-{:x}", options_.name, ::getpid(), rng_.next() & 0xffffff);
+  }
+
+  Address listen() {
+    boost::system::error_code ec;
+    const auto ip = asio::ip::make_address_v4(options_.listen_host, ec);
+    if (ec) throw UsageError(fmt::format("bad listen address '{}'", options_.listen_host));
+    tcp::endpoint at(ip, *options_.listen_port);
+    acceptor_.open(at.protocol(), ec);
+    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) acceptor_.bind(at, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      throw UsageError(fmt::format("cannot listen on {}:{}: {}", options_.listen_host,
+                                   *options_.listen_port, ec.message()));
+    }
+    const auto local = acceptor_.local_endpoint();
+    return Address::ipv4(local.address().to_v4().to_uint(), local.port());
+  }
+
+  // ---- timers
   void rearm() {
     constexpr auto kTick = std::chrono::milliseconds(1);
     const auto next = deadlines_.top().when.time_since_epoch();
@@ -138,145 +357,172 @@ class Runtime::Impl final : public core::Host {
     }
     if (!deadlines_.empty() && deadlines_.top().when < armed_for_) rearm();
   }
-  void post_wake(core::WaiterId id) override {
-    asio::post(io_, [this, id] { context_.wake(id, core::WakeCause::signal); });
-  }
-  void send(Address to, Bytes message) override;
-  void disconnect(Address peer, std::string_view reason) override;
-  core::Storage& storage() override { return storage_; }
-  void breakpoint(std::string_view name) override { reach_breakpoint(name); }
-  void log_line(std::string_view text) override {
-    if (!options_.log_to_stderr) return;
-    std::cerr << fmt::format("[{} {}] {}\n", core::format_time(now()), options_.name, text);
-  }
-  void fail(std::string_view what) override {
-    log_line(fmt::format("FAILED: {}", what));
-    if (failure_.empty()) failure_ = std::string(what);
-    io_.stop();
-  }
 
- private:
-  struct Connection {
-    explicit Connection(asio::io_context& io) : socket(io) {}
-    tcp::socket socket;
-    Address peer;
-    bool outgoing = false;
-    bool connected = false;
-    bool closing = false;  // close once the queue is written
-    bool writing = false;
-    std::deque<Bytes> queue;
-    std::vector<asio::const_buffer> batch;
-    std::size_t batch_frames = 0;
-    std::vector<char> in = std::vector<char>(64 * 1024);
-    std::size_t used = 0;
-  };
-  using ConnectionPtr = std::shared_ptr<Connection>;
-
-  std::filesystem::path storage_dir() {
-    if (!options_.storage_dir.empty()) return options_.storage_dir;
-    return std::filesystem::temp_directory_path() /
-           fmt::format("dsys-{}-{}-{:x}", options_.name, ::getpid(), rng_.next() & 0xffffff);
-  }
-
-  Address listen() {
-    boost::system::error_code ec;
-    const auto ip = asio::ip::make_address_v4(options_.listen_host, ec);
-    if (ec) throw UsageError(fmt::format("bad listen address '{}'", options_.listen_host));
-    tcp::endpoint at(ip, *options_.listen_port);
-    acceptor_.open(at.protocol(), ec);
-    if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_.bind(at, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      throw UsageError(fmt::format("cannot listen on {}:{}: {}", options_.listen_host,
-                                   *options_.listen_port, ec.message()));
-    }
-    return to_address(acceptor_.local_endpoint());
-  }
-
+  // ---- accepting, with a back-off when descriptors run out
   void accept() {
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
+      if (ec == asio::error::operation_aborted) return;
       if (ec) {
-        if (ec != asio::error::operation_aborted) accept();
+        if (out_of_descriptors(ec)) {
+          back_off_accepting(ec);
+        } else {
+          accept();  // the peer gave up before we took it: nothing to learn
+        }
         return;
       }
-      boost::system::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);
+      accept_backoff_ = core::Duration::zero();
+      if (live_.size() >= options_.limits.max_connections) {
+        ++counters_.refused_connections;
+        if (counters_.refused_connections % 1000 == 1) {
+          log_line(fmt::format("refusing a connection: {} are open, at most {}", live_.size(),
+                               options_.limits.max_connections));
+        }
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        accept();
+        return;
+      }
       auto c = std::make_shared<Connection>(io_);
       c->socket = std::move(socket);
       c->connected = true;
-      auto remote = c->socket.remote_endpoint(ignored);
+      boost::system::error_code ignored;
+      c->socket.set_option(tcp::no_delay(true), ignored);
+      c->socket.non_blocking(true, ignored);
+      const auto remote = c->socket.remote_endpoint(ignored);
       if (ignored) {
         accept();
         return;
       }
-      c->peer = to_address(remote);
-      connections_[c->peer] = c;
+      // Until its hello names its listening address, the peer is known by its connection.
+      c->peer = Address::unlisted(remote.address().to_v4().to_uint(), remote.port());
+      add_live(c);
       read(c);
       accept();
     });
   }
 
-  void read(const ConnectionPtr& c) {
-    if (c->used == c->in.size()) c->in.resize(c->in.size() * 2);
-    c->socket.async_read_some(asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
-                              [this, c](boost::system::error_code ec, std::size_t n) {
-                                if (ec) {
-                                  if (ec == asio::error::operation_aborted) return;
-                                  if (c->used != 0 && ec == asio::error::eof) {
-                                    bad_input(c, fmt::format("truncated frame: connection closed "
-                                                             "after {} bytes of a frame",
-                                                             c->used));
-                                  } else {
-                                    drop(c);
-                                  }
-                                  return;
-                                }
-                                c->used += n;
-                                if (parse_frames(c)) read(c);
-                              });
+  void back_off_accepting(const boost::system::error_code& ec) {
+    ++counters_.accept_backoffs;
+    accept_backoff_ = std::clamp<core::Duration>(accept_backoff_ * 2, 10ms, 1s);
+    if (counters_.accept_backoffs == 1 || accept_backoff_ == 1s) {
+      log_line(fmt::format(
+          "cannot accept connections: {}; trying again in {} ms", ec.message(),
+          std::chrono::duration_cast<std::chrono::milliseconds>(accept_backoff_).count()));
+    }
+    accept_timer_.expires_after(accept_backoff_);
+    accept_timer_.async_wait([this](boost::system::error_code e) {
+      if (!e) accept();
+    });
   }
 
-  // Delivers every complete frame in the buffer; false when the connection was closed.
-  bool parse_frames(const ConnectionPtr& c) {
-    std::size_t offset = 0;
-    while (c->used - offset >= 4) {
-      const auto* p = reinterpret_cast<const unsigned char*>(c->in.data() + offset);
-      const std::size_t length = p[0] | (p[1] << 8) | (p[2] << 16) | (std::size_t{p[3]} << 24);
-      if (length > kMaxFrame) {
-        bad_input(
-            c, fmt::format("oversized frame: {} bytes announced, at most {}", length, kMaxFrame));
-        return false;
+  // ---- connections
+  void add_live(const ConnectionPtr& c) {
+    live_[c.get()] = c;
+    if (!sweeping_) sweep_later();
+  }
+
+  // Makes `c` the route to its peer unless another connection already is.
+  void add_route(const ConnectionPtr& c) {
+    auto [it, added] = routes_.try_emplace(c->peer, c);
+    (void)it;
+    (void)added;
+  }
+
+  // Reads what has arrived, then waits for more: the socket is non-blocking, so no read (and no
+  // buffer) is outstanding between events, and an idle connection's buffer can be given back.
+  void read(const ConnectionPtr& c) {
+    c->reading = false;
+    for (int round = 0; round < 16; ++round) {
+      if (c->closed) return;
+      if (c->queued() > options_.limits.pause_reading_at) {
+        c->paused = true;  // resumed by write() once the peer has taken its replies
+        return;
       }
-      if (c->used - offset - 4 < length) {
-        if (c->in.size() < length + 4) c->in.resize(length + 4);  // room for the whole frame
-        break;
+      std::span<char> room = c->decoder.prepare();
+      boost::system::error_code ec;
+      const std::size_t n = c->socket.read_some(asio::buffer(room.data(), room.size()), ec);
+      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
+      if (ec) {
+        if (c->decoder.buffered() != 0 && ec == asio::error::eof) {
+          bad_input(c, fmt::format("truncated frame: connection closed after {} bytes of a frame",
+                                   c->decoder.buffered()));
+        } else {
+          drop(c);
+        }
+        return;
       }
-      Bytes message(c->in.data() + offset + 4, length);
-      offset += 4 + length;
-      ++frames_received_;
-      context_.deliver(c->peer, std::move(message));
-      if (!c->socket.is_open()) return false;  // the receiver disconnected it
+      c->decoder.commit(n);
+      c->last_activity = Clock::now();
+      if (!deliver_frames(c)) return;
+      if (n < room.size()) break;  // probably drained: wait rather than read again
     }
-    if (offset != 0) {
-      std::memmove(c->in.data(), c->in.data() + offset, c->used - offset);
-      c->used -= offset;
+    c->reading = true;
+    c->socket.async_wait(tcp::socket::wait_read, [this, c](boost::system::error_code ec) {
+      if (c->closed || ec == asio::error::operation_aborted) return;
+      if (ec) {
+        drop(c);
+        return;
+      }
+      read(c);
+    });
+  }
+
+  // Delivers every complete frame; false when the connection was closed.
+  bool deliver_frames(const ConnectionPtr& c) {
+    while (auto message = c->decoder.next()) {
+      if (!c->outgoing && !c->hello_seen) {
+        if (!accept_hello(c, *message)) return false;
+        continue;
+      }
+      ++counters_.frames_received;
+      context_.deliver(c->peer, std::move(*message));
+      if (c->closed) return false;  // the receiver disconnected it
+    }
+    if (c->decoder.failed()) {
+      bad_input(c, c->decoder.error());
+      return false;
     }
     return true;
   }
 
+  bool accept_hello(const ConnectionPtr& c, std::string_view hello) {
+    if (hello.size() != kHelloSize || hello.substr(0, 4) != std::string_view(kHelloMagic, 4) ||
+        static_cast<std::uint8_t>(hello[4]) != kHelloVersion) {
+      bad_input(c, fmt::format("the first frame ({} bytes) is not a dsys hello", hello.size()));
+      return false;
+    }
+    const auto* p = reinterpret_cast<const unsigned char*>(hello.data() + 5);
+    const std::uint32_t ip = p[0] | (p[1] << 8) | (p[2] << 16) | (std::uint32_t{p[3]} << 24);
+    const std::uint16_t port = static_cast<std::uint16_t>(p[4] | (p[5] << 8));
+    c->hello_seen = true;
+    if (port != 0) {
+      // A node listening on every interface names no ip: it is where its connection comes from.
+      c->peer = Address::ipv4(ip != 0 ? ip : c->peer.ip(), port);
+    }
+    add_route(c);
+    return true;
+  }
+
   void bad_input(const ConnectionPtr& c, const std::string& why) {
-    ++bad_input_closes_;
+    ++counters_.bad_input_closes;
     log_line(fmt::format("closing connection from {}: {}", c->peer.to_string(), why));
     drop(c);
   }
 
   void drop(const ConnectionPtr& c) {
-    auto it = connections_.find(c->peer);
-    if (it != connections_.end() && it->second == c) connections_.erase(it);
-    if (!c->outgoing) {
-      if (departed_.size() > 4096) departed_.clear();
-      departed_.insert(c->peer);
+    if (c->closed) return;
+    c->closed = true;
+    live_.erase(c.get());
+    auto it = routes_.find(c->peer);
+    if (it != routes_.end() && it->second == c) {
+      routes_.erase(it);
+      // Another connection with the same peer (both nodes dialled at once) takes over.
+      for (auto& [raw, other] : live_) {
+        if (other->peer == c->peer && (other->outgoing || other->hello_seen)) {
+          routes_.emplace(c->peer, other);
+          break;
+        }
+      }
     }
     close_socket(*c);
   }
@@ -289,8 +535,8 @@ class Runtime::Impl final : public core::Host {
 
   void connect(const ConnectionPtr& c) {
     c->socket.async_connect(to_endpoint(c->peer), [this, c](boost::system::error_code ec) {
+      if (c->closed || ec == asio::error::operation_aborted) return;
       if (ec) {
-        if (ec == asio::error::operation_aborted) return;
         log_line(fmt::format("cannot connect to {}: {}", c->peer.to_string(), ec.message()));
         drop(c);
         context_.report_unreachable(c->peer);
@@ -298,66 +544,128 @@ class Runtime::Impl final : public core::Host {
       }
       boost::system::error_code ignored;
       c->socket.set_option(tcp::no_delay(true), ignored);
+      c->socket.non_blocking(true, ignored);
       c->connected = true;
+      c->last_activity = Clock::now();
       read(c);
       write(c);
     });
   }
 
   void write(const ConnectionPtr& c) {
-    if (c->writing || !c->connected) return;
-    if (c->queue.empty()) {
+    if (c->writing || !c->connected || c->closed) return;
+    if (c->pending.empty()) {
       if (c->closing) drop(c);
       return;
     }
-    c->batch.clear();
-    c->batch_frames = 0;
-    for (const Bytes& frame : c->queue) {
-      c->batch.emplace_back(asio::buffer(frame));
-      if (++c->batch_frames == 64) break;
-    }
+    std::swap(c->writing_bytes, c->pending);
     c->writing = true;
-    asio::async_write(c->socket, c->batch, [this, c](boost::system::error_code ec, std::size_t) {
-      c->writing = false;
-      if (ec) {
-        if (ec != asio::error::operation_aborted) drop(c);
-        return;
-      }
-      c->queue.erase(c->queue.begin(),
-                     c->queue.begin() + static_cast<std::ptrdiff_t>(c->batch_frames));
-      write(c);
-    });
+    c->write_since = Clock::now();
+    asio::async_write(c->socket, asio::buffer(c->writing_bytes),
+                      [this, c](boost::system::error_code ec, std::size_t) {
+                        c->writing = false;
+                        if (c->closed) return;
+                        if (ec) {
+                          drop(c);
+                          return;
+                        }
+                        c->writing_bytes.clear();
+                        c->last_activity = Clock::now();
+                        write(c);
+                        if (c->paused && c->queued() <= options_.limits.pause_reading_at / 2) {
+                          c->paused = false;
+                          read(c);
+                        }
+                      });
   }
 
-  void enqueue(Address to, const Bytes& message) {
-    Bytes frame;
-    frame.reserve(4 + message.size());
-    const auto n = static_cast<std::uint32_t>(message.size());
-    for (int i = 0; i < 4; ++i) frame.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
-    frame.append(message);
-    ConnectionPtr& c = connections_[to];
-    if (!c) {
-      c = std::make_shared<Connection>(io_);
-      c->peer = to;
-      c->outgoing = true;
-      c->queue.push_back(std::move(frame));
-      connect(c);
+  void enqueue(Address to, std::string_view message) {
+    ConnectionPtr& route = routes_[to];
+    if (!route) {
+      route = std::make_shared<Connection>(io_);
+      route->peer = to;
+      route->outgoing = true;
+      add_live(route);
+      append_frame(route->pending, hello_);
+      append_frame(route->pending, message);
+      connect(route);
       return;
     }
-    c->queue.push_back(std::move(frame));
+    const ConnectionPtr c = route;  // drop() below may erase the route
+    if (c->queued() + kFrameHeader + message.size() > options_.limits.max_queued_bytes) {
+      ++counters_.stalled_closes;
+      log_line(
+          fmt::format("closing connection with {}: peer is not reading: {} bytes queued, "
+                      "at most {}",
+                      c->peer.to_string(), c->queued(), options_.limits.max_queued_bytes));
+      drop(c);
+      return;
+    }
+    append_frame(c->pending, message);
     write(c);
   }
 
+  // ---- the sweep: every second while connections are open, close the stalled and the idle
+  // and give back the buffers of the quiet.
+  void sweep_later() {
+    sweeping_ = true;
+    sweep_timer_.expires_after(1s);
+    sweep_timer_.async_wait([this](boost::system::error_code ec) {
+      if (ec) return;
+      sweep();
+      if (live_.empty()) {
+        sweeping_ = false;
+      } else {
+        sweep_later();
+      }
+    });
+  }
+  void sweep() {
+    const auto now = Clock::now();
+    std::vector<ConnectionPtr> stalled, idle;
+    for (auto& [raw, c] : live_) {
+      if (!c->connected) continue;
+      if (c->writing && now - c->write_since > options_.limits.stalled_timeout) {
+        stalled.push_back(c);
+      } else if (!c->writing && c->pending.empty() &&
+                 now - c->last_activity > options_.limits.idle_timeout) {
+        idle.push_back(c);
+      } else if (now - c->last_activity > 1s) {
+        c->decoder.shrink();  // safe: no read into its buffer is outstanding between events
+        if (!c->writing && c->pending.empty()) {
+          std::string().swap(c->pending);
+          std::string().swap(c->writing_bytes);
+        }
+      }
+    }
+    for (const ConnectionPtr& c : stalled) {
+      ++counters_.stalled_closes;
+      log_line(
+          fmt::format("closing connection with {}: peer stopped reading ({} bytes unsent "
+                      "for {})",
+                      c->peer.to_string(), c->queued(), seconds_text(now - c->write_since)));
+      drop(c);
+    }
+    for (const ConnectionPtr& c : idle) {
+      ++counters_.idle_closes;
+      drop(c);
+    }
+  }
+
   Options options_;
-  std::chrono::steady_clock::time_point start_;
+  Clock::time_point start_;
   core::Rng rng_;
-  FileStorage storage_;
+  bool owns_storage_dir_ = false;
+  std::unique_ptr<FileStorage> storage_;
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
   Address listening_;
+  std::string hello_;
   core::Context context_;
-  std::map<Address, ConnectionPtr> connections_;
-  std::set<Address> departed_;  // clients whose connection closed: replies to them are dropped
+  std::shared_ptr<void> service_;  // built by the factory; destroyed before context_
+  // Every open connection, and the one that carries messages to each peer address.
+  std::unordered_map<Connection*, ConnectionPtr> live_;
+  std::unordered_map<Address, ConnectionPtr> routes_;
   struct Deadline {
     core::Time when;
     core::WaiterId id;
@@ -366,10 +674,14 @@ class Runtime::Impl final : public core::Host {
   std::priority_queue<Deadline, std::vector<Deadline>, std::greater<>> deadlines_;
   asio::steady_timer timer_{io_};
   core::Time armed_for_ = core::Time::max();  // when timer_ fires next (max: not armed)
+  asio::steady_timer accept_timer_{io_};
+  core::Duration accept_backoff_ = core::Duration::zero();
+  asio::steady_timer sweep_timer_{io_};
+  bool sweeping_ = false;
+  std::optional<asio::signal_set> signals_;
   std::string failure_;
   std::atomic<bool> stop_requested_{false};
-  std::uint64_t frames_received_ = 0;
-  std::uint64_t bad_input_closes_ = 0;
+  Counters counters_;
 };
 
 void Runtime::Impl::send(Address to, Bytes message) {
@@ -382,7 +694,10 @@ void Runtime::Impl::send(Address to, Bytes message) {
     asio::post(io_, [this, to] { context_.report_unreachable(to); });
     return;
   }
-  if (departed_.contains(to) && !connections_.contains(to)) return;  // that client has gone
+  if (to.is_unlisted() && !routes_.contains(to)) {
+    ++counters_.dropped_to_departed;  // that client has gone, and it cannot be dialled
+    return;
+  }
   if (options_.lossy_percent != 0) {
     const double p = options_.lossy_percent / 100.0;
     if (rng_.chance(p)) return;                // lost
@@ -392,19 +707,75 @@ void Runtime::Impl::send(Address to, Bytes message) {
 }
 
 void Runtime::Impl::disconnect(Address peer, std::string_view reason) {
-  auto it = connections_.find(peer);
-  if (it == connections_.end()) return;
-  ++bad_input_closes_;
+  auto it = routes_.find(peer);
+  if (it == routes_.end()) return;
+  ++counters_.bad_input_closes;
   log_line(fmt::format("closing connection with {}: {}", peer.to_string(), reason));
   ConnectionPtr c = it->second;
   c->closing = true;
   write(c);
 }
 
-Runtime::Runtime(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+// ---- watching a descriptor
+namespace {
+class AsioFdWatch final : public FdWatch {
+ public:
+  struct State {
+    State(asio::io_context& io, int fd, std::function<void()> f)
+        : descriptor(io, fd), on_readable(std::move(f)), fd(fd) {}
+    asio::posix::stream_descriptor descriptor;
+    std::function<void()> on_readable;
+    int fd;
+    bool alive = true;
+  };
+  explicit AsioFdWatch(std::shared_ptr<State> state) : state_(std::move(state)) { arm(state_); }
+  ~AsioFdWatch() override {
+    state_->alive = false;
+    boost::system::error_code ignored;
+    state_->descriptor.cancel(ignored);
+    (void)state_->descriptor.release();  // the caller owns the descriptor
+  }
+
+ private:
+  static void arm(const std::shared_ptr<State>& s) {
+    s->descriptor.async_wait(asio::posix::stream_descriptor::wait_read,
+                             [s](boost::system::error_code ec) {
+                               if (!s->alive || ec) return;
+                               call_while_readable(s);
+                             });
+  }
+  // Level-triggered: as long as data is left, call again (after other work has had its turn).
+  static void call_while_readable(const std::shared_ptr<State>& s) {
+    s->on_readable();
+    if (!s->alive) return;
+    pollfd p{s->fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) > 0) {
+      asio::post(s->descriptor.get_executor(), [s] {
+        if (s->alive) call_while_readable(s);
+      });
+    } else {
+      arm(s);
+    }
+  }
+  std::shared_ptr<State> state_;
+};
+}  // namespace
+
+std::unique_ptr<FdWatch> Runtime::Impl::watch_readable(int fd, std::function<void()> on_readable) {
+  if (fd < 0) throw UsageError(fmt::format("watch_readable: {} is not a file descriptor", fd));
+  auto state = std::make_shared<AsioFdWatch::State>(io_, fd, std::move(on_readable));
+  return std::make_unique<AsioFdWatch>(std::move(state));
+}
+
+Runtime::Runtime(Options options) : Runtime(std::move(options), nullptr) {}
+Runtime::Runtime(Options options, core::NodeFactory factory)
+    : impl_(std::make_unique<Impl>(std::move(options), factory)) {}
 Runtime::~Runtime() = default;
 core::Context& Runtime::context() {
   return impl_->context();
+}
+void* Runtime::service_object() {
+  return impl_->service_object();
 }
 Address Runtime::address() const {
   return impl_->address();
@@ -421,11 +792,14 @@ void Runtime::stop() {
 const std::string& Runtime::failure() const {
   return impl_->failure();
 }
-std::uint64_t Runtime::frames_received() const {
-  return impl_->frames_received();
+void Runtime::post(std::function<void()> fn) {
+  impl_->post(std::move(fn));
 }
-std::uint64_t Runtime::connections_closed_for_bad_input() const {
-  return impl_->bad_input_closes();
+std::unique_ptr<FdWatch> Runtime::watch_readable(int fd, std::function<void()> on_readable) {
+  return impl_->watch_readable(fd, std::move(on_readable));
+}
+Counters Runtime::counters() const {
+  return impl_->counters();
 }
 
 }  // namespace dsys::net

@@ -34,8 +34,9 @@ struct ServerThread {
                  .listen_port = port,
                  .lossy_percent = lossy,
                  .seed = 1,
-                 .log_to_stderr = false}),
-        server(runtime.context()),
+                 .log_to_stderr = false},
+                dsys::core::make_node<echo::Server>()),
+        server(runtime.service<echo::Server>()),
         thread([this] { runtime.run(); }) {}
   ~ServerThread() { stop(); }
   void stop() {
@@ -46,7 +47,7 @@ struct ServerThread {
   Address address() const { return runtime.address(); }
 
   net::Runtime runtime;
-  echo::Server server;
+  echo::Server& server;
   std::thread thread;
 };
 
