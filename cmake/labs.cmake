@@ -1,26 +1,258 @@
-# The labs. Each lab's code comes from the flavour chosen by DSYS_IMPL (labs/ for the student's
-# code, solutions/ for the reference); its tests always come from labs/<dir>/tests.
-set(DSYS_IMPL_DIR ${CMAKE_SOURCE_DIR}/${DSYS_IMPL})
+# The labs, in every flavour, in one build tree: the library is compiled once, and each flavour of
+# a lab is a set of targets of its own (see docs/labs.md, "Flavours"):
+#
+#   flavour         the lab's own code   the labs it builds on (DEPENDS)   targets
+#   labs            labs/<dir>           their labs flavour                labN, labN_tests
+#   solutions       solutions/<dir>      their solutions flavour           labN_solutions, labN_solutions_tests
+#   base_reference  labs/<dir>           their solutions flavour           labN_base_reference, ..._tests
+#
+# solutions and base_reference exist only where solutions/ does; base_reference only for a lab
+# with DEPENDS (without, it is the labs flavour). A lab's tests always come from labs/<dir>/tests.
+# Each flavour of a lab gets a directory, ${CMAKE_BINARY_DIR}/<flavour>/<lab>/, holding its test
+# program (<lab>_tests) and its programs (lock_server, ...): DSYS_APPS_DIR in its tests.
+# ${CMAKE_BINARY_DIR}/labs.tsv lists them all for ./dsys.
+
+set(DSYS_LAB_FLAVOURS labs solutions base_reference)
 
 # The main of every lab test program (Catch2, the grader's --dsys-list, replay lines).
 add_library(dsys_lab_main OBJECT tests/lab_main.cpp)
 target_link_libraries(dsys_lab_main PUBLIC Catch2::Catch2 dsys)
 
-# dsys_add_lab(NAME DIR): library NAME from ${DSYS_IMPL}/DIR/*.cpp, and program NAME_tests from
-# labs/DIR/tests/*.cpp, whose test cases are CTest tests labelled NAME.
-function(dsys_add_lab name dir)
-  file(GLOB sources CONFIGURE_DEPENDS ${DSYS_IMPL_DIR}/${dir}/*.cpp)
-  add_library(${name} STATIC ${sources})
-  target_include_directories(${name} PUBLIC ${DSYS_IMPL_DIR}/${dir})
-  target_link_libraries(${name} PUBLIC dsys)
-
-  file(GLOB tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/labs/${dir}/tests/*.cpp)
-  add_executable(${name}_tests ${tests} $<TARGET_OBJECTS:dsys_lab_main>)
-  target_link_libraries(${name}_tests PRIVATE ${name} Catch2::Catch2)
-  target_compile_definitions(${name}_tests PRIVATE DSYS_APPS_DIR="${CMAKE_BINARY_DIR}/apps")
-  set_target_properties(${name}_tests PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/labs)
-  catch_discover_tests(${name}_tests PROPERTIES LABELS ${name}
-                       ENVIRONMENT "DSYS_TRACE_DIR=${CMAKE_BINARY_DIR}/traces")
+# The flavour of the labs that a flavour's code is built on.
+function(_dsys_base_of flavour out)
+  if(flavour STREQUAL "labs")
+    set(${out} labs PARENT_SCOPE)
+  else()
+    set(${out} solutions PARENT_SCOPE)
+  endif()
 endfunction()
+
+# The name of the library of `lab` in `flavour` (labN, labN_solutions, labN_base_reference).
+function(_dsys_lab_target lab flavour out)
+  if(flavour STREQUAL "labs")
+    set(${out} ${lab} PARENT_SCOPE)
+  else()
+    set(${out} ${lab}_${flavour} PARENT_SCOPE)
+  endif()
+endfunction()
+
+# Code of different labs never collides: a lab's files declare its namespace, and no two of the
+# directories a lab sees (its own and those of the labs it builds on) hold a header of one name.
+function(_dsys_check_lab lab own dirs)
+  file(GLOB code ${own}/*.cpp ${own}/*.hpp)
+  foreach(file ${code})
+    file(READ ${file} text)
+    string(FIND "${text}" "namespace dsys::${lab}" at)
+    if(at EQUAL -1)
+      message(FATAL_ERROR "${file}: the code of ${lab} lives in namespace dsys::${lab}")
+    endif()
+  endforeach()
+  set(seen "")
+  foreach(dir ${own} ${dirs})
+    file(GLOB headers RELATIVE ${dir} ${dir}/*.hpp ${dir}/*.h)
+    foreach(header ${headers})
+      if(header IN_LIST seen)
+        message(FATAL_ERROR "${lab}: two of the directories it sees hold ${header} (${dir} and "
+                            "another of: ${own} ${dirs}); give one of them another name")
+      endif()
+      list(APPEND seen ${header})
+    endforeach()
+  endforeach()
+endfunction()
+
+# One flavour of a lab: its library, from `own`/*.cpp on the `base` flavour of the labs it builds
+# on, and its test program, in ${CMAKE_BINARY_DIR}/<flavour>/<lab>/.
+function(_dsys_add_lab_flavour lab flavour own tests_dir)
+  _dsys_lab_target(${lab} ${flavour} target)
+  _dsys_base_of(${flavour} base)
+  get_property(depends GLOBAL PROPERTY DSYS_LAB_${lab}_DEPENDS)
+  get_property(closure GLOBAL PROPERTY DSYS_LAB_${lab}_CLOSURE)
+  set(dep_targets "")
+  foreach(dep ${depends})
+    _dsys_lab_target(${dep} ${base} dep_target)
+    list(APPEND dep_targets ${dep_target})
+  endforeach()
+  set(dep_dirs "")
+  foreach(dep ${closure})
+    get_property(dir GLOBAL PROPERTY DSYS_LAB_${dep}_DIR_${base})
+    list(APPEND dep_dirs ${dir})
+  endforeach()
+  _dsys_check_lab(${lab} ${own} "${dep_dirs}")
+
+  file(GLOB sources CONFIGURE_DEPENDS ${own}/*.cpp)
+  add_library(${target} STATIC ${sources})
+  target_include_directories(${target} PUBLIC ${own})
+  target_link_libraries(${target} PUBLIC dsys ${dep_targets})
+
+  set(out ${CMAKE_BINARY_DIR}/${flavour}/${lab})
+  file(GLOB tests CONFIGURE_DEPENDS ${tests_dir}/*.cpp)
+  add_executable(${target}_tests ${tests} $<TARGET_OBJECTS:dsys_lab_main>)
+  target_link_libraries(${target}_tests PRIVATE ${target} Catch2::Catch2)
+  target_compile_definitions(${target}_tests PRIVATE DSYS_APPS_DIR="${out}")
+  set_target_properties(${target}_tests PROPERTIES OUTPUT_NAME ${lab}_tests
+                                                   RUNTIME_OUTPUT_DIRECTORY ${out})
+  if(flavour STREQUAL "labs")
+    catch_discover_tests(${target}_tests PROPERTIES LABELS ${lab}
+                         ENVIRONMENT "DSYS_TRACE_DIR=${CMAKE_BINARY_DIR}/traces")
+  else()
+    catch_discover_tests(${target}_tests TEST_PREFIX "[${flavour}] "
+                         PROPERTIES LABELS ${target}
+                         ENVIRONMENT "DSYS_TRACE_DIR=${CMAKE_BINARY_DIR}/traces")
+  endif()
+
+  set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_DIR_${flavour} ${own})
+  set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour} ${out})
+  set_property(GLOBAL APPEND PROPERTY DSYS_LAB_${lab}_FLAVOURS ${flavour})
+endfunction()
+
+# dsys_add_lab(NAME DIR [DEPENDS LAB...] [ROOT PATH])
+#
+# Lab NAME, whose code is in ROOT/labs/DIR (the student's) and ROOT/solutions/DIR (the
+# reference), with its tests in ROOT/labs/DIR/tests. ROOT defaults to the kit's top directory.
+# DEPENDS lists the labs it builds on, declared before it; their directories are on its include
+# path and their libraries are linked into it (the labs they build on come along).
+function(dsys_add_lab name dir)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT" "DEPENDS")
+  if(arg_UNPARSED_ARGUMENTS)
+    message(FATAL_ERROR "dsys_add_lab(${name}): unexpected arguments ${arg_UNPARSED_ARGUMENTS}")
+  endif()
+  if(NOT arg_ROOT)
+    set(arg_ROOT ${CMAKE_SOURCE_DIR})
+  endif()
+  get_property(labs GLOBAL PROPERTY DSYS_LABS)
+  if(name IN_LIST labs)
+    message(FATAL_ERROR "dsys_add_lab(${name}): declared twice")
+  endif()
+  set(closure "")
+  set(reference ON)  # the labs it builds on all have a solutions flavour
+  foreach(dep ${arg_DEPENDS})
+    if(NOT dep IN_LIST labs)
+      message(FATAL_ERROR "dsys_add_lab(${name}): DEPENDS ${dep}, which is not declared before it")
+    endif()
+    get_property(dep_closure GLOBAL PROPERTY DSYS_LAB_${dep}_CLOSURE)
+    list(APPEND closure ${dep_closure} ${dep})
+    get_property(dep_flavours GLOBAL PROPERTY DSYS_LAB_${dep}_FLAVOURS)
+    if(NOT "solutions" IN_LIST dep_flavours)
+      set(reference OFF)
+    endif()
+  endforeach()
+  # In declaration order, so that a later lab's program replaces an earlier one's.
+  set(ordered "")
+  foreach(lab ${labs})
+    if(lab IN_LIST closure)
+      list(APPEND ordered ${lab})
+    endif()
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY DSYS_LABS ${name})
+  set_property(GLOBAL PROPERTY DSYS_LAB_${name}_DEPENDS "${arg_DEPENDS}")
+  set_property(GLOBAL PROPERTY DSYS_LAB_${name}_CLOSURE "${ordered}")
+  set_property(GLOBAL PROPERTY DSYS_LAB_${name}_ROOT ${arg_ROOT})
+
+  set(tests_dir ${arg_ROOT}/labs/${dir}/tests)
+  _dsys_add_lab_flavour(${name} labs ${arg_ROOT}/labs/${dir} ${tests_dir})
+  if(EXISTS ${arg_ROOT}/solutions/${dir} AND reference)
+    _dsys_add_lab_flavour(${name} solutions ${arg_ROOT}/solutions/${dir} ${tests_dir})
+    if(arg_DEPENDS)
+      _dsys_add_lab_flavour(${name} base_reference ${arg_ROOT}/labs/${dir} ${tests_dir})
+    endif()
+  endif()
+endfunction()
+
+# dsys_add_lab_program(LAB PROGRAM SOURCES...)
+#
+# The program PROGRAM of lab LAB (lock_server, yfs_client, ...), built from SOURCES against each
+# flavour of LAB, into that flavour's directory. The labs that build on LAB have it too (the one
+# built on their base), unless they declare a PROGRAM of their own.
+function(dsys_add_lab_program lab program)
+  get_property(flavours GLOBAL PROPERTY DSYS_LAB_${lab}_FLAVOURS)
+  if(NOT flavours)
+    message(FATAL_ERROR "dsys_add_lab_program(${lab} ${program}): no lab ${lab}")
+  endif()
+  foreach(flavour ${flavours})
+    _dsys_lab_target(${lab} ${flavour} target)
+    get_property(out GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour})
+    add_executable(${target}_${program} ${ARGN})
+    target_link_libraries(${target}_${program} PRIVATE ${target})
+    set_target_properties(${target}_${program} PROPERTIES OUTPUT_NAME ${program}
+                                                          RUNTIME_OUTPUT_DIRECTORY ${out})
+    add_dependencies(${target}_tests ${target}_${program})
+  endforeach()
+  set_property(GLOBAL APPEND PROPERTY DSYS_LAB_${lab}_PROGRAMS ${program})
+endfunction()
+
+# Once every lab and program is declared (at the end of the top directory): the programs a lab
+# has from the labs it builds on (a link to the one built on its base, in its directory), a target
+# per flavour that builds every lab in it (flavour_labs, flavour_solutions,
+# flavour_base_reference), and labs.tsv: one line per lab and flavour,
+#   lab  flavour  kind (lab | test)  depends (comma-separated, or -)  tests target  test program
+#   its directory
+# where base_reference of a lab without DEPENDS is its labs flavour. Building the target labs_tsv
+# brings labs.tsv up to date (it re-runs CMake when a CMakeLists.txt changed).
+function(_dsys_finish_labs)
+  get_property(labs GLOBAL PROPERTY DSYS_LABS)
+  set(rows "")
+  foreach(flavour ${DSYS_LAB_FLAVOURS})
+    add_custom_target(flavour_${flavour})
+  endforeach()
+  foreach(lab ${labs})
+    get_property(flavours GLOBAL PROPERTY DSYS_LAB_${lab}_FLAVOURS)
+    get_property(depends GLOBAL PROPERTY DSYS_LAB_${lab}_DEPENDS)
+    get_property(closure GLOBAL PROPERTY DSYS_LAB_${lab}_CLOSURE)
+    get_property(own_programs GLOBAL PROPERTY DSYS_LAB_${lab}_PROGRAMS)
+    get_property(root GLOBAL PROPERTY DSYS_LAB_${lab}_ROOT)
+    if(root STREQUAL CMAKE_SOURCE_DIR)
+      set(kind lab)
+    else()
+      set(kind test)
+    endif()
+    if(depends)
+      string(REPLACE ";" "," depends_text "${depends}")
+    else()
+      set(depends_text "-")
+    endif()
+    foreach(flavour ${flavours})
+      _dsys_lab_target(${lab} ${flavour} target)
+      _dsys_base_of(${flavour} base)
+      get_property(out GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour})
+      # Inherited programs: the latest lab of the closure that declares each one wins.
+      set(have ${own_programs})
+      set(links "")
+      set(sources "")
+      list(REVERSE closure)
+      foreach(dep ${closure})
+        get_property(dep_programs GLOBAL PROPERTY DSYS_LAB_${dep}_PROGRAMS)
+        foreach(program ${dep_programs})
+          if(NOT program IN_LIST have)
+            list(APPEND have ${program})
+            _dsys_lab_target(${dep} ${base} dep_target)
+            list(APPEND sources ${dep_target}_${program})
+            list(APPEND links COMMAND ${CMAKE_COMMAND} -E create_symlink
+                 $<TARGET_FILE:${dep_target}_${program}> ${out}/${program})
+          endif()
+        endforeach()
+      endforeach()
+      list(REVERSE closure)
+      if(links)
+        add_custom_target(${target}_programs COMMAND ${CMAKE_COMMAND} -E make_directory ${out}
+                          ${links} VERBATIM)
+        add_dependencies(${target}_programs ${sources})
+        add_dependencies(${target}_tests ${target}_programs)
+      endif()
+      add_dependencies(flavour_${flavour} ${target}_tests)
+      string(APPEND rows "${lab}\t${flavour}\t${kind}\t${depends_text}\t${target}_tests\t"
+                         "$<TARGET_FILE:${target}_tests>\t${out}\n")
+    endforeach()
+    if("solutions" IN_LIST flavours AND NOT depends)
+      _dsys_lab_target(${lab} labs target)
+      get_property(out GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_labs)
+      add_dependencies(flavour_base_reference ${target}_tests)
+      string(APPEND rows "${lab}\tbase_reference\t${kind}\t-\t${target}_tests\t"
+                         "$<TARGET_FILE:${target}_tests>\t${out}\n")
+    endif()
+  endforeach()
+  file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/labs.tsv CONTENT "${rows}")
+  add_custom_target(labs_tsv)
+endfunction()
+cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _dsys_finish_labs)
 
 dsys_add_lab(lab1 lab1_lock)

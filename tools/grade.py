@@ -2,8 +2,8 @@
 """The grader: runs each graded test of a lab in its own process, with its own time limit, and
 prints a table of points. Called by `./dsys grade`, which builds the test program first.
 
-    grade.py --lab lab1 --tests build/dev/labs/lab1_tests [--only NAME] [--json F] [--junit F]
-             [--jobs N] [--expect-fail]
+    grade.py --lab lab1 --tests build/dev/labs/lab1/lab1_tests [--only NAME] [--json F] [--junit F]
+             [--jobs N] [--expect-fail] [--replay-args "--base reference"]
 
 A test is graded when it has a [points:N] tag; [timeout:S] sets its limit (default 120 s).
 A crash or a hang costs that test only: the table is always complete. Exit status 0 only when
@@ -47,7 +47,7 @@ def catch_spec(name):
     return re.sub(r"([\\,\[\]])", r"\\\1", name)
 
 
-def run_one(binary, test, lab, env):
+def run_one(binary, test, lab, env, replay_args):
     start = time.monotonic()
     try:
         proc = subprocess.Popen([binary, catch_spec(test["name"])], stdout=subprocess.PIPE,
@@ -79,7 +79,7 @@ def run_one(binary, test, lab, env):
         note = "unimplemented: " + ", ".join(unimplemented)
     if status != "passed":
         seed = re.search(r"DSYS_SEED=(\d+)", output)
-        replay = f"./dsys grade {lab} --only \"{test['name']}\""
+        replay = f"./dsys grade {lab}{replay_args} --only \"{test['name']}\""
         if seed:
             replay = f"DSYS_SEED={seed.group(1)} " + replay
         output = output[-OUTPUT_LIMIT:].rstrip() + f"\n\nreplay: {replay}\n"
@@ -98,7 +98,10 @@ def main():
     parser.add_argument("--junit", help="write JUnit XML here")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--expect-fail", action="store_true", help="integrity: every test must fail")
+    parser.add_argument("--replay-args", default="",
+                        help="the ./dsys grade options that chose the test program's flavour")
     args = parser.parse_args()
+    replay_args = f" {args.replay_args}" if args.replay_args.strip() else ""
 
     tests = list_tests(args.tests)
     if args.only:
@@ -113,11 +116,11 @@ def main():
 
     env = dict(os.environ)
     env.setdefault("DSYS_TRACE_DIR", os.path.join(os.getcwd(), "traces", args.lab))
-    print(f"grading {args.lab}: {len(tests)} tests, {args.jobs} at a time", flush=True)
+    print(f"grading {args.lab}{replay_args}: {len(tests)} tests, {args.jobs} at a time", flush=True)
     results = [None] * len(tests)
     done = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(run_one, args.tests, t, args.lab, env): i for i, t in enumerate(tests)}
+        futures = {pool.submit(run_one, args.tests, t, args.lab, env, replay_args): i for i, t in enumerate(tests)}
         for future in concurrent.futures.as_completed(futures):
             i = futures[future]
             results[i] = future.result()
