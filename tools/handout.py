@@ -11,9 +11,12 @@ regions, each region is replaced by its stub text:
     // SOLUTION END
 
 A region without a STUB part is dropped whole. Files without markers are copied as they are.
+It does so in each tree that holds a solutions/: the kit's, and tests/labs/ (the kit's own test
+lab, which builds on lab 1).
 
     handout.py            write labs/ (and remove files that solutions/ no longer has)
     handout.py --check    exit 1, showing the differences, if labs/ is not what it would write
+    handout.py --root D   only the tree D (D/solutions -> D/labs); may be given more than once
 """
 import argparse
 import difflib
@@ -96,34 +99,28 @@ def actual_tree(labs):
     return tree
 
 
-def main():
-    parser = argparse.ArgumentParser(description="Generate labs/ from solutions/.")
-    parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
-    parser.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    args = parser.parse_args()
-    labs = os.path.join(args.root, "labs")
-    if not os.path.isdir(os.path.join(args.root, "solutions")):
-        print("handout: there is no solutions/ here (a student's copy): nothing to generate")
-        return 0 if not args.check else 0
+def handout(root, check, name):
+    """Generates (or, with check, compares) name/labs from name/solutions; 0 when it is up to date."""
+    labs = os.path.join(root, "labs")
     try:
-        expected = expected_tree(args.root)
+        expected = expected_tree(root)
     except MarkerError as e:
         print(f"handout: {e}", file=sys.stderr)
         return 2
     actual = actual_tree(labs) if os.path.isdir(labs) else {}
     changed = sorted(p for p in expected if actual.get(p) != expected[p])
     extra = sorted(p for p in actual if p not in expected)
-    if args.check:
+    if check:
         if not changed and not extra:
-            print(f"handout: labs/ is what solutions/ generates ({len(expected)} files)")
+            print(f"handout: {name}labs/ is what {name}solutions/ generates ({len(expected)} files)")
             return 0
         for rel in changed:
             old = actual.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
             new = expected[rel].decode("utf-8", "replace").splitlines(keepends=True)
-            sys.stdout.writelines(difflib.unified_diff(old, new, f"labs/{rel}", f"generated/{rel}"))
+            sys.stdout.writelines(difflib.unified_diff(old, new, f"{name}labs/{rel}", f"generated/{rel}"))
         for rel in extra:
-            print(f"labs/{rel}: not generated from solutions/ (remove it, or add it to solutions/)")
-        print(f"handout: labs/ differs from what solutions/ generates: {len(changed)} files differ, "
+            print(f"{name}labs/{rel}: not generated from {name}solutions/ (remove it, or add it to {name}solutions/)")
+        print(f"handout: {name}labs/ differs from what {name}solutions/ generates: {len(changed)} files differ, "
               f"{len(extra)} extra. Run ./dsys handout to regenerate.")
         return 1
     for rel in changed:
@@ -131,12 +128,31 @@ def main():
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as f:
             f.write(expected[rel])
-        print(f"handout: wrote labs/{rel}")
+        print(f"handout: wrote {name}labs/{rel}")
     for rel in extra:
         os.remove(os.path.join(labs, rel))
-        print(f"handout: removed labs/{rel}")
-    print(f"handout: labs/ is up to date ({len(expected)} files)")
+        print(f"handout: removed {name}labs/{rel}")
+    print(f"handout: {name}labs/ is up to date ({len(expected)} files)")
     return 0
+
+
+def main():
+    parser = argparse.ArgumentParser(description="Generate labs/ from solutions/.")
+    parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
+    parser.add_argument("--root", action="append", help="a tree holding solutions/ (default: the kit's "
+                        "and tests/labs)")
+    args = parser.parse_args()
+    kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    roots = args.root or [kit, os.path.join(kit, "tests", "labs")]
+    if not os.path.isdir(os.path.join(roots[0], "solutions")):
+        print("handout: there is no solutions/ here (a student's copy): nothing to generate")
+        return 0
+    status = 0
+    for root in (r for r in roots if os.path.isdir(os.path.join(r, "solutions"))):
+        rel = os.path.relpath(os.path.abspath(root), kit)
+        name = "" if rel == "." else rel.rstrip("/") + "/"
+        status = max(status, handout(root, args.check, name))
+    return status
 
 
 if __name__ == "__main__":
