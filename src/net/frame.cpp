@@ -84,6 +84,13 @@ void FrameDecoder::shrink() {
 }
 
 // Refuses an oversized frame as soon as its header is complete, before any room is made for it.
+std::optional<std::size_t> FrameDecoder::announced() const {
+  if (buffered() < kFrameHeader) return std::nullopt;
+  const auto* p = reinterpret_cast<const unsigned char*>(buffer_.get() + begin_);
+  return std::size_t{p[0]} | (std::size_t{p[1]} << 8) | (std::size_t{p[2]} << 16) |
+         (std::size_t{p[3]} << 24);
+}
+
 void FrameDecoder::check_header() {
   if (failed() || buffered() < kFrameHeader) return;
   const std::size_t length = read_length(buffer_.get() + begin_);

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -81,8 +82,15 @@ class StderrLog {
     }
     queued_bytes_ += line.size();
     queue_.push_back(std::move(line));
-    if (!thread_.joinable()) thread_ = std::thread([this] { drain(); });
+    start_locked();
     ready_.notify_one();
+  }
+
+  // Starts the writing thread, if it has not started yet: a Runtime does so when it is built,
+  // so that its first log line does not start a thread when resources may be short.
+  void start() {
+    std::lock_guard lock(mutex_);
+    start_locked();
   }
 
   bool flush(core::Duration limit) {
@@ -92,6 +100,12 @@ class StderrLog {
 
  private:
   static constexpr std::size_t kMaxQueued = 4u << 20;
+  void start_locked() {
+    if (thread_.joinable()) return;
+    // A reader of stderr that has gone must not kill the process: the write fails instead.
+    ::signal(SIGPIPE, SIG_IGN);
+    thread_ = std::thread([this] { drain(); });
+  }
   void drain() {
     std::unique_lock lock(mutex_);
     for (;;) {
@@ -131,7 +145,9 @@ constexpr char kHelloMagic[4] = {'D', 'S', 'Y', 'H'};
 constexpr std::uint8_t kHelloVersion = 1;
 constexpr std::size_t kHelloSize = 4 + 1 + 4 + 2;
 
-std::string hello_of(Address listening) {
+}  // namespace
+
+std::string hello_message(Address listening) {
   std::string h(kHelloMagic, 4);
   h.push_back(static_cast<char>(kHelloVersion));
   const std::uint32_t ip = listening.valid() ? listening.ip() : 0;
@@ -140,6 +156,8 @@ std::string hello_of(Address listening) {
   for (int i = 0; i < 2; ++i) h.push_back(static_cast<char>(port >> (8 * i)));
   return h;
 }
+
+namespace {
 
 // Removes temporary node directories (dsys-NAME-PID-HEX) of processes that no longer run.
 void remove_stale_temporary_directories() {
@@ -165,6 +183,20 @@ void remove_stale_temporary_directories() {
   }
 }
 
+// How many connections a node may have open: Limits::max_connections, and fewer than the
+// process may open descriptors, keeping kReservedDescriptors for files and everything else.
+constexpr std::size_t kReservedDescriptors = 32;
+std::size_t connection_budget(const Limits& limits) {
+  rlimit r{};
+  if (::getrlimit(RLIMIT_NOFILE, &r) != 0 || r.rlim_cur == RLIM_INFINITY) {
+    return limits.max_connections;
+  }
+  const std::size_t usable = r.rlim_cur > 2 * kReservedDescriptors
+                                 ? static_cast<std::size_t>(r.rlim_cur) - kReservedDescriptors
+                                 : static_cast<std::size_t>(r.rlim_cur) / 2;
+  return std::max<std::size_t>(1, std::min(limits.max_connections, usable));
+}
+
 bool out_of_descriptors(const boost::system::error_code& ec) {
   return ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
          ec == asio::error::no_memory || ec.value() == ENFILE;
@@ -181,6 +213,13 @@ Options Options::from_environment() {
   o.lossy_percent = static_cast<unsigned>(env_number("DSYS_RPC_LOSSY", 0));
   if (o.lossy_percent > 100) throw UsageError("DSYS_RPC_LOSSY must be a percentage (0 to 100)");
   if (std::getenv("DSYS_SEED") != nullptr) o.seed = env_number("DSYS_SEED", 0);
+  const auto ms = [](const char* name, core::Duration fallback) {
+    const std::uint64_t n = env_number(name, 0);
+    if (n > 24ull * 3600 * 1000) throw UsageError(fmt::format("{} is over a day", name));
+    return n == 0 ? fallback : core::Duration(std::chrono::milliseconds(n));
+  };
+  o.limits.idle_timeout = ms("DSYS_IDLE_TIMEOUT_MS", o.limits.idle_timeout);
+  o.limits.stalled_timeout = ms("DSYS_STALLED_TIMEOUT_MS", o.limits.stalled_timeout);
   return o;
 }
 
@@ -193,10 +232,11 @@ class Runtime::Impl final : public core::Host {
         storage_(std::make_unique<FileStorage>(storage_dir())),
         acceptor_(io_),
         listening_(options_.listen_port ? listen() : Address()),
-        hello_(hello_of(listening_)),
+        hello_(hello_message(listening_)),
         // Node randomness (and so server nonces) must differ between incarnations even when a
         // seed is given: a restarted server that drew its old nonce would not be detected.
         context_(*this, listening_, options_.name, rng_.fork() ^ std::random_device{}()) {
+    if (options_.log_to_stderr) StderrLog::instance().start();
     if (listening_.valid()) accept();
     if (options_.stop_on_signals) {
       signals_.emplace(io_, SIGINT, SIGTERM);
@@ -358,8 +398,24 @@ class Runtime::Impl final : public core::Host {
     if (!deadlines_.empty() && deadlines_.top().when < armed_for_) rearm();
   }
 
-  // ---- accepting, with a back-off when descriptors run out
+  // ---- accepting. At the connection budget the node stops accepting (the kernel keeps new
+  // connections waiting) until one closes, so that descriptors stay for its disk and the
+  // connections it dials; if descriptors run out all the same, it backs off and tries again.
   void accept() {
+    if (live_.size() >= connection_budget_) {
+      if (!accept_paused_) {
+        log_line(fmt::format(
+            "not accepting connections: {} are open, the most that {} ({}) "
+            "allows; waiting for one to close",
+            live_.size(),
+            connection_budget_ == options_.limits.max_connections ? "Limits::max_connections"
+                                                                  : "the descriptor limit",
+            connection_budget_));
+      }
+      accept_paused_ = true;
+      return;
+    }
+    accept_paused_ = false;
     acceptor_.async_accept([this](boost::system::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (ec) {
@@ -371,17 +427,6 @@ class Runtime::Impl final : public core::Host {
         return;
       }
       accept_backoff_ = core::Duration::zero();
-      if (live_.size() >= options_.limits.max_connections) {
-        ++counters_.refused_connections;
-        if (counters_.refused_connections % 1000 == 1) {
-          log_line(fmt::format("refusing a connection: {} are open, at most {}", live_.size(),
-                               options_.limits.max_connections));
-        }
-        boost::system::error_code ignored;
-        socket.close(ignored);
-        accept();
-        return;
-      }
       auto c = std::make_shared<Connection>(io_);
       c->socket = std::move(socket);
       c->connected = true;
@@ -454,6 +499,13 @@ class Runtime::Impl final : public core::Host {
       c->decoder.commit(n);
       c->last_activity = Clock::now();
       if (!deliver_frames(c)) return;
+      if (!c->outgoing && !c->hello_seen && c->decoder.announced() &&
+          *c->decoder.announced() != kHelloSize) {
+        // Not worth waiting for the end of a frame that cannot be a hello.
+        bad_input(c, fmt::format("the first frame ({} bytes announced) is not a dsys hello",
+                                 *c->decoder.announced()));
+        return;
+      }
       if (n < room.size()) break;  // probably drained: wait rather than read again
     }
     c->reading = true;
@@ -525,6 +577,10 @@ class Runtime::Impl final : public core::Host {
       }
     }
     close_socket(*c);
+    if (accept_paused_ && live_.size() < connection_budget_) {
+      accept_paused_ = false;
+      asio::post(io_, [this] { accept(); });
+    }
   }
 
   static void close_socket(Connection& c) {
@@ -678,6 +734,8 @@ class Runtime::Impl final : public core::Host {
   core::Duration accept_backoff_ = core::Duration::zero();
   asio::steady_timer sweep_timer_{io_};
   bool sweeping_ = false;
+  std::size_t connection_budget_ = connection_budget(options_.limits);
+  bool accept_paused_ = false;
   std::optional<asio::signal_set> signals_;
   std::string failure_;
   std::atomic<bool> stop_requested_{false};

@@ -67,7 +67,8 @@ bool run_client(Address server, F body, unsigned lossy = 0) {
   return runtime.run_until([&] { return done; }, 20s);
 }
 
-// A raw TCP connection for sending what no well-behaved client would.
+// A raw TCP connection for sending what no well-behaved client would, after the hello that
+// every connection starts with (so that what follows reaches the RPC layer).
 class RawSocket {
  public:
   explicit RawSocket(Address to) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
@@ -76,6 +77,9 @@ class RawSocket {
     addr.sin_port = htons(to.port());
     addr.sin_addr.s_addr = htonl(to.ip());
     REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    std::string hello;
+    net::append_frame(hello, net::hello_message({}));
+    send(hello);
   }
   ~RawSocket() { ::close(fd_); }
   void send(const std::string& bytes) {

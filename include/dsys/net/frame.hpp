@@ -69,6 +69,9 @@ class FrameDecoder {
   // Why it failed: "oversized frame: 20000000 bytes announced, at most 16777216".
   const std::string& error() const { return error_; }
 
+  // The length the next frame announces, once its 4-byte header has arrived (nullopt before).
+  std::optional<std::size_t> announced() const;
+
   // Bytes received and not yet returned by next(): nonzero when a stream ends mid-frame.
   std::size_t buffered() const { return end_ - begin_; }
   // Bytes of memory the decoder holds.

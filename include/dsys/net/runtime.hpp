@@ -48,13 +48,14 @@ struct Limits {
   std::size_t max_queued_bytes = kMaxFrame + (1u << 20);
   // While more than this is queued to a peer, the node stops reading that peer's requests, so
   // that it cannot make the node produce more replies than it takes.
-  std::size_t pause_reading_at = 256u << 10;
+  std::size_t pause_reading_at = 64u << 10;
   // A peer that has taken none of the bytes queued to it for this long is disconnected.
   core::Duration stalled_timeout = 30s;
   // A connection with no traffic either way for this long is closed (and dialled again when a
   // message must go to that address). Its buffers are given back after one second of quiet.
   core::Duration idle_timeout = 120s;
-  // Connections open at once; beyond it, new ones are closed as soon as they are accepted.
+  // Connections open at once (fewer when the descriptor limit, RLIMIT_NOFILE, is lower: 32
+  // descriptors stay for files). At the limit the node stops accepting until one closes.
   std::size_t max_connections = 4096;
 };
 
@@ -70,7 +71,9 @@ struct Options {
   bool stop_on_signals = false;  // SIGINT and SIGTERM make run() return true (for programs)
   Limits limits;
 
-  // Defaults, with lossy_percent from DSYS_RPC_LOSSY and seed from DSYS_SEED when they are set.
+  // Defaults, with lossy_percent from DSYS_RPC_LOSSY, seed from DSYS_SEED, and
+  // limits.idle_timeout and limits.stalled_timeout from DSYS_IDLE_TIMEOUT_MS and
+  // DSYS_STALLED_TIMEOUT_MS when they are set.
   static Options from_environment();
 };
 
@@ -80,7 +83,6 @@ struct Counters {
   std::uint64_t bad_input_closes = 0;  // malformed frames, oversized lengths, bad hellos, ...
   std::uint64_t stalled_closes = 0;    // peers that stopped reading
   std::uint64_t idle_closes = 0;
-  std::uint64_t refused_connections = 0;  // over Limits::max_connections
   std::uint64_t accept_backoffs = 0;      // accept failed for want of descriptors or memory
   std::uint64_t dropped_to_departed = 0;  // messages to an unlisted peer that has gone
   std::size_t open_connections = 0;
@@ -138,6 +140,11 @@ class Runtime {
   class Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The first message (framed like every other) on a connection a node opens: "DSYH", version 1,
+// the IPv4 address and port it listens on (both 0 when it does not listen), little-endian. An
+// accepted connection whose first frame is not a hello is closed.
+std::string hello_message(core::Address listening);
 
 // Waits up to `limit` for every log line written so far to reach stderr; false if it could not
 // (stderr blocked). The Runtime does this when it is destroyed; programs that print after it
