@@ -10,7 +10,9 @@
 #include <boost/asio.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -159,7 +161,27 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
-int main() {
+// bench_rpc [raw|dsys CLIENTS]: both side by side (what ./dsys bench rpc runs), or one of them
+// alone for 3 rounds (for profiling it: perf stat, perf record).
+int main(int argc, char** argv) {
+  if (argc == 3) {
+    const std::string which = argv[1];
+    const int clients = std::atoi(argv[2]);
+    if ((which != "raw" && which != "dsys") || clients < 1 || clients > 64) {
+      std::fprintf(stderr, "usage: bench_rpc [raw|dsys CLIENTS (1-64)]\n");
+      return 2;
+    }
+    for (int round = 0; round < kRounds; ++round) {
+      const double rate = which == "raw" ? raw_round_trips_per_second(clients)
+                                         : dsys_round_trips_per_second(clients);
+      fmt::print("{} {} clients: {:.0f} round trips/s\n", which, clients, rate);
+    }
+    return 0;
+  }
+  if (argc != 1) {
+    std::fprintf(stderr, "usage: bench_rpc [raw|dsys CLIENTS]\n");
+    return 2;
+  }
   fmt::print(
       "null RPC round trips per second over TCP loopback: {} alternating rounds of {} ms each,\n"
       "median of each; {}-byte frames both ways\n",

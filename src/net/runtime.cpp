@@ -270,11 +270,16 @@ class Runtime::Impl final : public core::Host {
   bool run_until(const std::function<bool()>& done, core::Duration limit) {
     const auto deadline = Clock::now() + limit;
     auto guard = asio::make_work_guard(io_);
+    int since_clock = 0;
     while (!stop_requested_ && failure_.empty()) {
       if (done && done()) return true;
+      if (io_.stopped()) io_.restart();
+      // Handlers that are ready run one at a time (done() is checked after each), reading the
+      // clock only every 64 of them; when none is ready, wait for one.
+      if (done && ++since_clock < 64 && io_.poll_one() != 0) continue;
+      since_clock = 0;
       const auto left = deadline - Clock::now();
       if (left <= core::Duration::zero()) break;
-      if (io_.stopped()) io_.restart();
       if (done) {
         io_.run_one_for(std::min<core::Duration>(left, std::chrono::milliseconds(100)));
       } else {
@@ -341,7 +346,9 @@ class Runtime::Impl final : public core::Host {
     bool closing = false;  // close once the queue is written
     bool closed = false;
     bool writing = false;
-    bool reading = false;       // a wait for readability is armed
+    bool reading = false;       // a read (or, parked, a wait for readability) is outstanding
+    bool parked = false;        // quiet: no buffer, waiting for readability
+    bool flush_posted = false;  // a write of `pending` is due after the current handlers
     bool paused = false;        // not reading: too much is queued to this peer
     std::string pending;        // frames to write next
     std::string writing_bytes;  // frames being written
@@ -473,50 +480,64 @@ class Runtime::Impl final : public core::Host {
     (void)added;
   }
 
-  // Reads what has arrived, then waits for more: the socket is non-blocking, so no read (and no
-  // buffer) is outstanding between events, and an idle connection's buffer can be given back.
+  // One read outstanding per connection, into the decoder's room. A connection quiet for a
+  // second is parked by sweep(): its read is cancelled, its buffer given back, and it waits for
+  // readability without one.
   void read(const ConnectionPtr& c) {
-    c->reading = false;
-    for (int round = 0; round < 16; ++round) {
-      if (c->closed) return;
-      if (c->queued() > options_.limits.pause_reading_at) {
-        c->paused = true;  // resumed by write() once the peer has taken its replies
-        return;
-      }
-      std::span<char> room = c->decoder.prepare();
-      boost::system::error_code ec;
-      const std::size_t n = c->socket.read_some(asio::buffer(room.data(), room.size()), ec);
-      if (ec == asio::error::would_block || ec == asio::error::try_again) break;
-      if (ec) {
-        if (c->decoder.buffered() != 0 && ec == asio::error::eof) {
-          bad_input(c, fmt::format("truncated frame: connection closed after {} bytes of a frame",
-                                   c->decoder.buffered()));
-        } else {
-          drop(c);
-        }
-        return;
-      }
-      c->decoder.commit(n);
-      c->last_activity = Clock::now();
-      if (!deliver_frames(c)) return;
-      if (!c->outgoing && !c->hello_seen && c->decoder.announced() &&
-          *c->decoder.announced() != kHelloSize) {
-        // Not worth waiting for the end of a frame that cannot be a hello.
-        bad_input(c, fmt::format("the first frame ({} bytes announced) is not a dsys hello",
-                                 *c->decoder.announced()));
-        return;
-      }
-      if (n < room.size()) break;  // probably drained: wait rather than read again
+    if (c->closed || c->reading) return;
+    if (c->queued() > options_.limits.pause_reading_at) {
+      c->paused = true;  // resumed by write() once the peer has taken its replies
+      return;
     }
     c->reading = true;
-    c->socket.async_wait(tcp::socket::wait_read, [this, c](boost::system::error_code ec) {
-      if (c->closed || ec == asio::error::operation_aborted) return;
-      if (ec) {
-        drop(c);
-        return;
-      }
-      read(c);
-    });
+    if (c->parked) {
+      c->socket.async_wait(tcp::socket::wait_read, [this, c](boost::system::error_code ec) {
+        c->reading = false;
+        if (c->closed || ec == asio::error::operation_aborted) return;
+        if (ec) {
+          drop(c);
+          return;
+        }
+        c->parked = false;
+        read(c);
+      });
+      return;
+    }
+    std::span<char> room = c->decoder.prepare();
+    c->socket.async_read_some(
+        asio::buffer(room.data(), room.size()),
+        [this, c](boost::system::error_code ec, std::size_t n) {
+          c->reading = false;
+          if (c->closed) return;
+          if (ec == asio::error::operation_aborted) {
+            if (c->parked) {
+              c->decoder.shrink();  // no read into its buffer is outstanding now
+              read(c);
+            }
+            return;
+          }
+          if (ec) {
+            if (c->decoder.buffered() != 0 && ec == asio::error::eof) {
+              bad_input(c, fmt::format("truncated frame: connection closed after {} bytes of a "
+                                       "frame",
+                                       c->decoder.buffered()));
+            } else {
+              drop(c);
+            }
+            return;
+          }
+          c->decoder.commit(n);
+          c->last_activity = Clock::now();
+          if (!deliver_frames(c)) return;
+          if (!c->outgoing && !c->hello_seen && c->decoder.announced() &&
+              *c->decoder.announced() != kHelloSize) {
+            // Not worth waiting for the end of a frame that cannot be a hello.
+            bad_input(c, fmt::format("the first frame ({} bytes announced) is not a dsys hello",
+                                     *c->decoder.announced()));
+            return;
+          }
+          read(c);
+        });
   }
 
   // Delivers every complete frame; false when the connection was closed.
@@ -614,6 +635,20 @@ class Runtime::Impl final : public core::Host {
       if (c->closing) drop(c);
       return;
     }
+    // Eagerly: the socket usually takes it all at once, and then no operation is outstanding.
+    boost::system::error_code ec;
+    const std::size_t n = c->socket.write_some(asio::buffer(c->pending), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      drop(c);
+      return;
+    }
+    if (!ec && n == c->pending.size()) {
+      c->pending.clear();
+      c->last_activity = Clock::now();
+      if (c->closing) drop(c);
+      return;
+    }
+    if (!ec) c->pending.erase(0, n);
     std::swap(c->writing_bytes, c->pending);
     c->writing = true;
     c->write_since = Clock::now();
@@ -658,7 +693,21 @@ class Runtime::Impl final : public core::Host {
       return;
     }
     append_frame(c->pending, message);
-    write(c);
+    if (!c->flush_posted) {
+      write(c);  // the first message of a turn leaves at once, so that the peer can start on it
+      flush_soon(c);
+    }
+  }
+
+  // Writes what is pending once the handlers that are due have run, so that the replies (or
+  // requests) they make leave in one write: fewer system calls, and fewer wake-ups of the peer.
+  void flush_soon(const ConnectionPtr& c) {
+    if (c->flush_posted || !c->connected) return;
+    c->flush_posted = true;
+    asio::post(io_, [this, c] {
+      c->flush_posted = false;
+      write(c);
+    });
   }
 
   // ---- the sweep: every second while connections are open, close the stalled and the idle
@@ -686,12 +735,13 @@ class Runtime::Impl final : public core::Host {
       } else if (!c->writing && c->pending.empty() &&
                  now - c->last_activity > options_.limits.idle_timeout) {
         idle.push_back(c);
-      } else if (now - c->last_activity > 1s) {
-        c->decoder.shrink();  // safe: no read into its buffer is outstanding between events
-        if (!c->writing && c->pending.empty()) {
-          std::string().swap(c->pending);
-          std::string().swap(c->writing_bytes);
-        }
+      } else if (now - c->last_activity > 1s && !c->writing && c->pending.empty() && !c->parked &&
+                 c->reading) {
+        c->parked = true;
+        boost::system::error_code ignored;
+        c->socket.cancel(ignored);  // the read ends with operation_aborted and parks (read())
+        std::string().swap(c->pending);
+        std::string().swap(c->writing_bytes);
       }
     }
     for (const ConnectionPtr& c : stalled) {
