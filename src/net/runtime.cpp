@@ -275,18 +275,34 @@ class Runtime::Impl final : public core::Host {
       if (done && done()) return true;
       if (io_.stopped()) io_.restart();
       // Handlers that are ready run one at a time (done() is checked after each), reading the
-      // clock only every 64 of them; when none is ready, wait for one.
-      if (done && ++since_clock < 64 && io_.poll_one() != 0) continue;
+      // clock only every 64 of them.
+      if (++since_clock < 64 && io_.poll_one() != 0) continue;
       since_clock = 0;
-      const auto left = deadline - Clock::now();
-      if (left <= core::Duration::zero()) break;
-      if (done) {
-        io_.run_one_for(std::min<core::Duration>(left, std::chrono::milliseconds(100)));
-      } else {
-        io_.run_for(std::min<core::Duration>(left, std::chrono::seconds(1)));
+      const auto now = Clock::now();
+      if (now >= deadline) break;
+      // Nothing ready: look again for a few microseconds before sleeping. A reply often comes
+      // that soon, and waking a sleeping thread costs far more (most of all on a virtual
+      // machine) than these looks. A node whose looks keep finding nothing (it is idle, or its
+      // peers are slow) stops looking, but for one sleep in 16.
+      if (missed_spins_ < 4 || ++sleeps_ % 16 == 0) {
+        if (spin_until_ready(now + kSpin)) {
+          missed_spins_ = 0;
+          continue;
+        }
+        ++missed_spins_;
       }
+      io_.run_one_for(std::min<core::Duration>(deadline - Clock::now(), std::chrono::seconds(1)));
     }
     return done ? done() && failure_.empty() : failure_.empty();
+  }
+  static constexpr auto kSpin = std::chrono::microseconds(30);
+  int missed_spins_ = 0;
+  std::uint64_t sleeps_ = 0;
+  bool spin_until_ready(Clock::time_point until) {
+    do {
+      if (io_.poll_one() != 0) return true;
+    } while (Clock::now() < until && !stop_requested_);
+    return false;
   }
   void stop() {
     stop_requested_ = true;
