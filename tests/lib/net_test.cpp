@@ -16,6 +16,7 @@
 #include "dsys/net/runtime.hpp"
 #include "dsys/rpc/endpoint.hpp"
 #include "dsys/testing/echo_service.hpp"
+#include "raw_socket.hpp"
 
 using namespace std::chrono_literals;
 using dsys::core::Address;
@@ -24,6 +25,7 @@ using dsys::core::Task;
 using dsys::rpc::Error;
 namespace echo = dsys::testing::echo;
 namespace net = dsys::net;
+using dsys::testing::RawSocket;
 
 namespace {
 
@@ -66,42 +68,6 @@ bool run_client(Address server, F body, unsigned lossy = 0) {
   });
   return runtime.run_until([&] { return done; }, 20s);
 }
-
-// A raw TCP connection for sending what no well-behaved client would, after the hello that
-// every connection starts with (so that what follows reaches the RPC layer).
-class RawSocket {
- public:
-  explicit RawSocket(Address to) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(to.port());
-    addr.sin_addr.s_addr = htonl(to.ip());
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-    std::string hello;
-    net::append_frame(hello, net::hello_message({}));
-    send(hello);
-  }
-  ~RawSocket() { ::close(fd_); }
-  void send(const std::string& bytes) {
-    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(bytes.size()));
-  }
-  // True when the server closes the connection within `limit` (whatever it sent before).
-  bool closed_by_peer(std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    char buffer[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) return true;
-    }
-    return false;
-  }
-
- private:
-  int fd_;
-};
 
 std::string frame(const std::string& message) {
   std::string out;
@@ -209,28 +175,28 @@ TEST_CASE(
     return got == "still here";
   };
   SECTION("random garbage") {
-    RawSocket raw(server.address());
+    RawSocket raw(server.address(), /*hello=*/true);
     std::string garbage;
     for (int i = 0; i < 3000; ++i) garbage.push_back(static_cast<char>((i * 7919 + 13) % 256));
     raw.send(garbage);
     CHECK(raw.closed_by_peer(10s));
   }
   SECTION("a frame announcing more than the maximum") {
-    RawSocket raw(server.address());
+    RawSocket raw(server.address(), /*hello=*/true);
     raw.send(std::string("\xff\xff\xff\x7f", 4) + "abc");
     CHECK(raw.closed_by_peer(10s));
   }
   SECTION("a well-framed message that is not an RPC") {
-    RawSocket raw(server.address());
+    RawSocket raw(server.address(), /*hello=*/true);
     raw.send(frame(std::string(100, 'z')));
     CHECK(raw.closed_by_peer(10s));
   }
   SECTION("a frame cut short by the client closing") {
-    RawSocket raw(server.address());
+    RawSocket raw(server.address(), /*hello=*/true);
     raw.send(frame(std::string(100, 'z')).substr(0, 50));
   }
   SECTION("a request whose body does not decode") {
-    RawSocket raw(server.address());
+    RawSocket raw(server.address(), /*hello=*/true);
     std::string message;
     dsys::rpc::write_header(
         message, {dsys::rpc::Kind::request, 0, echo::kService, echo::Echo::kId, 1234, 0, 1, 0});

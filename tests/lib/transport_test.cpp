@@ -29,6 +29,7 @@
 #include "dsys/sim/world.hpp"
 #include "dsys/testing/echo_service.hpp"
 #include "dsys/testing/process.hpp"
+#include "raw_socket.hpp"
 
 using namespace std::chrono_literals;
 using dsys::core::Address;
@@ -37,6 +38,7 @@ using dsys::core::Task;
 namespace echo = dsys::testing::echo;
 namespace net = dsys::net;
 namespace rpc = dsys::rpc;
+using dsys::testing::RawSocket;
 
 #ifndef DSYS_DEMO_PROGRAM
 #error "DSYS_DEMO_PROGRAM names the demo program (tests/CMakeLists.txt)"
@@ -229,46 +231,6 @@ std::vector<std::uint64_t> unread_bytes_of_server_sockets(std::uint16_t port) {
   }
   return unread;
 }
-
-// A raw TCP connection, for sending what no well-behaved node would.
-class RawSocket {
- public:
-  explicit RawSocket(Address to) : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    REQUIRE(fd_ >= 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(to.port());
-    addr.sin_addr.s_addr = htonl(to.ip());
-    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
-  }
-  ~RawSocket() { close(); }
-  RawSocket(const RawSocket&) = delete;
-  RawSocket& operator=(const RawSocket&) = delete;
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  int fd() const { return fd_; }
-  void send(const std::string& bytes) {
-    REQUIRE(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) ==
-            static_cast<ssize_t>(bytes.size()));
-  }
-  // True when the server closes the connection within `limit` (whatever it sent before).
-  bool closed_by_peer(std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    char buffer[4096];
-    while (std::chrono::steady_clock::now() < deadline) {
-      pollfd p{fd_, POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
-      if (n <= 0) return true;
-    }
-    return false;
-  }
-
- private:
-  int fd_;
-};
 
 std::string framed(std::string_view message) {
   std::string out;
