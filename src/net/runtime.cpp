@@ -904,11 +904,17 @@ void* Runtime::service_object() {
 Address Runtime::address() const {
   return impl_->address();
 }
+// Both return with the node's log lines written (or 1 s spent trying), so that what a program
+// prints next comes after them.
 bool Runtime::run() {
-  return impl_->run_until(nullptr, std::chrono::hours(24 * 365));
+  const bool ok = impl_->run_until(nullptr, std::chrono::hours(24 * 365));
+  StderrLog::instance().flush(std::chrono::seconds(1));
+  return ok;
 }
 bool Runtime::run_until(const std::function<bool()>& done, core::Duration limit) {
-  return impl_->run_until(done, limit);
+  const bool ok = impl_->run_until(done, limit);
+  StderrLog::instance().flush(std::chrono::seconds(1));
+  return ok;
 }
 void Runtime::stop() {
   impl_->stop();
