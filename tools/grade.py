@@ -2,26 +2,57 @@
 """The grader: runs each graded test of a lab in its own process, with its own time limit, and
 prints a table of points. Called by `./dsys grade`, which builds the test program first.
 
-    grade.py --lab lab1 --tests build/dev/labs/lab1/lab1_tests [--only NAME] [--json F] [--junit F]
-             [--jobs N] [--expect-fail] [--replay-args "--base reference"]
+    grade.py --lab lab1 --tests build/dev/labs/lab1/lab1_tests [--only WHICH] [--verbose]
+             [--json F] [--junit F] [--jobs N] [--expect-fail] [--replay-args "--base reference"]
 
 A test is graded when it has a [points:N] tag; [timeout:S] sets its limit (default 120 s).
 A crash or a hang costs that test only: the table is always complete. Exit status 0 only when
 every test passed (with --expect-fail: only when every graded test failed, which is what the
 untouched stubs must do).
+
+--only WHICH picks tests by their number in the table (`3`, `2-5`, `1,4`), their exact name, or
+the start of their names (`filter:` runs every test whose name starts so).
+
+For each failed test it shows what its test program printed between "dsys: first failed
+assertion" and "dsys: end of first failed assertion" (tests/lab_main.cpp: that assertion in
+full), the lines "dsys: child process NAME exited: ..." (testing::Process: a child that died),
+the replay line and the trace; its whole output goes to a log file beside the traces, whose path
+it prints (--verbose: also shows it).
 """
 import argparse
 import concurrent.futures
 import json
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 
-OUTPUT_LIMIT = 8000  # characters of a test's output kept in the report (its end)
+FIRST_FAILURE = "dsys: first failed assertion"
+FIRST_FAILURE_END = "dsys: end of first failed assertion"
+CHILD_DIED = "dsys: child process "
+TRACING_OFF = "none (tracing is off in this test)"
+OUTPUT_LIMIT = 8000  # characters of the end of a failed test's output kept in --json/--junit
+BLOCK_LINES = 60  # lines of the first failed assertion shown on the terminal (all in the log)
+TAIL_LINES = 15  # lines of the end of the output shown when no assertion failed (a hang, a crash)
+REASON_WIDTH = 90  # characters of the table's reason column
+
+_running = set()  # the process groups of running tests, killed on ^C
+_running_lock = threading.Lock()
+
+
+def plural(n, word):
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def shown(path):
+    """`path` relative to the working directory when it is inside it (shorter to read)."""
+    cwd = os.getcwd() + os.sep
+    return path[len(cwd):] if path.startswith(cwd) else path
 
 
 def list_tests(binary):
@@ -37,9 +68,31 @@ def list_tests(binary):
         if not points:
             continue
         limit = re.search(r"\[timeout:(\d+)\]", tags)
-        tests.append({"name": name, "points": int(points.group(1)),
+        tests.append({"number": len(tests) + 1, "name": name, "points": int(points.group(1)),
                       "timeout": int(limit.group(1)) if limit else 120})
     return tests
+
+
+def select(tests, only):
+    """The tests `only` names: numbers and ranges of numbers, an exact name, or a name's start.
+    Returns (tests, None) or ([], why)."""
+    if re.fullmatch(r"\s*\d+\s*(-\s*\d+\s*)?(,\s*\d+\s*(-\s*\d+\s*)?)*", only):
+        wanted = set()
+        for part in only.split(","):
+            low, _, high = part.partition("-")
+            low, high = int(low), int(high or low)
+            if low < 1 or high > len(tests) or low > high:
+                return [], f"there is no test {part.strip()} (tests are numbered 1 to {len(tests)})"
+            wanted.update(range(low, high + 1))
+        return [t for t in tests if t["number"] in wanted], None
+    exact = [t for t in tests if t["name"] == only]
+    if exact:
+        return exact, None
+    for fold in (lambda s: s, str.casefold):
+        chosen = [t for t in tests if fold(t["name"]).startswith(fold(only))]
+        if chosen:
+            return chosen, None
+    return [], f"no graded test is named \"{only}\" or has a name that starts so"
 
 
 def catch_spec(name):
@@ -47,13 +100,83 @@ def catch_spec(name):
     return re.sub(r"([\\,\[\]])", r"\\\1", name)
 
 
-def run_one(binary, test, lab, env, replay_args):
+def slug(name):
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:80] or "test"
+
+
+def log_path(log_dir, test):
+    return os.path.join(log_dir, f"{slug(test['name'])}.log")
+
+
+def first_failure(output):
+    """The text the test program printed about its first failed assertion, or None."""
+    start = output.find(FIRST_FAILURE + "\n")
+    if start < 0:
+        return None
+    start += len(FIRST_FAILURE) + 1
+    end = output.find(FIRST_FAILURE_END, start)
+    return (output[start:end] if end >= 0 else output[start:]).rstrip("\n")
+
+
+def failure_summary(block):
+    """One line for the table's reason column from the first failed assertion: what the
+    exception said, else where and what was checked."""
+    lines = block.splitlines()
+    if not lines:
+        return ""
+    sections, key = {"": []}, ""
+    for line in lines[1:]:
+        if line.startswith("  "):
+            sections.setdefault(key, []).append(line[2:])
+        else:
+            key = line
+            sections[key] = []
+    for k in sections:
+        if k.startswith("due to") or k.startswith("explicitly"):
+            said = next((line.strip() for line in sections[k] if line.strip()), "")
+            if said:
+                return said
+    where = re.sub(r": FAILED:$", "", lines[0])
+    where = os.path.basename(where) if "/" in where else where
+    expression = " ".join(line.strip() for line in sections[""])
+    return f"{where}: {expression}" if expression else where
+
+
+def trace_of(output):
+    """The test's trace, as its failure report named it: a path, TRACING_OFF, or None."""
+    end = output.find(FIRST_FAILURE_END)
+    reported = re.search(r"^trace: (.+)$", output[end:] if end >= 0 else "", re.M)
+    if reported:
+        return reported.group(1).strip()
+    written = re.search(r"^\s*trace: ([^\s(]\S*)", output, re.M)  # a RunFailure's message
+    if written:
+        return written.group(1)
+    if "trace: (tracing was off)" in output:
+        return TRACING_OFF
+    return None
+
+
+def output_end(output, limit):
+    """The last `limit` characters of `output`, from the start of a line."""
+    if len(output) <= limit:
+        return output
+    cut = output[-limit:]
+    newline = cut.find("\n")
+    return "[...]\n" + (cut[newline + 1:] if 0 <= newline < len(cut) - 1 else cut)
+
+
+def run_one(binary, test, lab, env, replay_args, log_dir):
     start = time.monotonic()
+    command = [binary, catch_spec(test["name"])]
     try:
-        proc = subprocess.Popen([binary, catch_spec(test["name"])], stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
     except OSError as e:
-        return dict(test, status="error", output=f"could not start {binary}: {e}", seconds=0.0, note="error")
+        return dict(test, status="error", output=f"could not start {binary}: {e}", seconds=0.0,
+                    note="error", body=[f"could not start {binary}: {e}"], footer=[],
+                    report=f"could not start {binary}: {e}", log=None)
+    with _running_lock:
+        _running.add(proc.pid)
     try:
         raw, _ = proc.communicate(timeout=test["timeout"])
         code = proc.returncode
@@ -61,39 +184,145 @@ def run_one(binary, test, lab, env, replay_args):
         os.killpg(proc.pid, signal.SIGKILL)
         raw, _ = proc.communicate()
         code = None
+    finally:
+        with _running_lock:
+            _running.discard(proc.pid)
     seconds = time.monotonic() - start
     output = raw.decode("utf-8", "replace")
+
+    status_note = ""
     if code is None:
-        status, note = "timeout", f"killed after its {test['timeout']} s limit"
+        status, status_note = "timeout", f"killed after its {test['timeout']} s limit"
     elif code < 0 or code >= 128 or "ERROR: AddressSanitizer" in output or "runtime error:" in output:
         sig = -code if code is not None and code < 0 else None
-        status, note = "crashed", (f"crashed (signal {sig})" if sig else "crashed (sanitizer report)")
+        if sig:
+            try:
+                status_note = f"crashed (signal {sig}, {signal.Signals(sig).name})"
+            except ValueError:
+                status_note = f"crashed (signal {sig})"
+        else:
+            status_note = "crashed (sanitizer report)"
+        status = "crashed"
     elif code == 0 and re.search(r"All tests passed \(\d+ assertions? in 1 test case\)", output):
-        status, note = "passed", ""
+        status = "passed"
     elif code == 0:
-        status, note = "error", "the test did not run (its name did not match?)"
+        status, status_note = "error", "the test did not run (its name did not match?)"
     else:
-        status, note = "failed", ""
+        status = "failed"
+    if status == "passed":
+        return dict(test, status=status, output=output_end(output, OUTPUT_LIMIT), seconds=seconds,
+                    note="", body=[], footer=[], report="", log=None)
+
+    # Why it failed, most telling first: a child process that died, a stub it reached, what the
+    # first failed assertion said (for a plain failure; a crash or a hang says what it was).
+    block = first_failure(output)
+    children = list(dict.fromkeys(re.findall(r"^" + re.escape(CHILD_DIED) + r"(.+?)\s*$", output, re.M)))
     unimplemented = sorted(set(re.findall(r"unimplemented: ([\w:~<>]+)", output)))
-    if unimplemented and status != "passed":
-        note = "unimplemented: " + ", ".join(unimplemented)
-    if status != "passed":
-        seed = re.search(r"DSYS_SEED=(\d+)", output)
-        replay = f"./dsys grade {lab}{replay_args} --only \"{test['name']}\""
-        if seed:
-            replay = f"DSYS_SEED={seed.group(1)} " + replay
-        output = output[-OUTPUT_LIMIT:].rstrip() + f"\n\nreplay: {replay}\n"
-        trace = re.search(r"trace: (\S+)", output)
-        if trace:
-            output += f"trace: {trace.group(1)}\n"
-    return dict(test, status=status, output=output, seconds=seconds, note=note)
+    if children:
+        cause = children[0] + (f" (and {plural(len(children) - 1, 'other child')})" if len(children) > 1 else "")
+    elif unimplemented:
+        cause = "unimplemented: " + ", ".join(unimplemented)
+    elif block is not None and status == "failed":
+        cause = failure_summary(block)
+    else:
+        cause = ""
+    note = "; ".join(part for part in (status_note, cause) if part)
+
+    seed = re.search(r"^replay: DSYS_SEED=(\d+)", output, re.M) or re.search(r"DSYS_SEED=(\d+)", output)
+    name = test["name"]
+    quoted = f'"{name}"' if not re.search(r'["$`\\!]', name) else shlex.quote(name)
+    replay = f"./dsys grade {lab}{replay_args} --only {quoted}"
+    if seed:
+        replay = f"DSYS_SEED={seed.group(1)} " + replay
+    trace = trace_of(output)
+    if trace and trace != TRACING_OFF:
+        trace = shown(trace)
+
+    log = log_path(log_dir, test)
+    try:
+        os.makedirs(log_dir, exist_ok=True)
+        with open(log, "w") as f:
+            f.write(f"test:    {test['number']}. {name}\n"
+                    f"result:  {status}{', ' + note if note else ''}\n"
+                    f"exit:    {'killed at its time limit' if code is None else code}, after {seconds:.2f} s\n"
+                    f"command: DSYS_TRACE_DIR={shlex.quote(env.get('DSYS_TRACE_DIR', ''))} "
+                    f"{' '.join(shlex.quote(c) for c in command)}\n"
+                    f"replay:  {replay}\n\n{output}")
+    except OSError as e:
+        log = None
+        note = note or f"(could not write its log: {e})"
+
+    # The report: the first failed assertion, the dead children, the replay line, the trace, the
+    # log. Without a failed assertion (a hang, a crash outside Catch), the end of the output.
+    lines = []
+    if block is not None:
+        lines += [shown_paths(line) for line in block.splitlines()]
+    lines += [CHILD_DIED + c for c in children]
+    sanitizer = sanitizer_report(output)
+    if sanitizer or block is None or status == "timeout":
+        words = sanitizer or last_words(output, status)
+        lines += ["", *words] if lines else words
+    footer = [f"replay: {replay}"]
+    if trace:
+        footer.append(f"trace:  {trace}")
+    if log:
+        footer.append(f"log:    {shown(log)}  (its whole output)")
+    return dict(test, status=status, output=output, seconds=seconds, note=note, body=lines,
+                footer=footer, report="\n".join(lines + footer), log=log)
+
+
+def shown_paths(line):
+    cwd = os.getcwd() + os.sep
+    return line.replace(cwd, "")
+
+
+def sanitizer_report(output):
+    """The start of a sanitizer's report in the output, or []."""
+    lines = output.rstrip().splitlines()
+    for marker in ("ERROR: AddressSanitizer", "runtime error:", "ERROR: LeakSanitizer"):
+        at = next((i for i, line in enumerate(lines) if marker in line), None)
+        if at is not None:
+            return [f"(the sanitizer's report, from line {at + 1} of the output)", *lines[at:at + 25]]
+    return []
+
+
+def last_words(output, status):
+    """What to show of a test's output when no assertion failed, or it hung."""
+    lines = output.rstrip().splitlines()
+    if not lines:
+        return [f"(it printed nothing before it {'was killed' if status == 'timeout' else 'ended'})"]
+    tail = lines[-TAIL_LINES:]
+    return [f"(the end of its output, {plural(len(tail), 'line')} of {len(lines)})", *tail]
+
+
+def clear_old_files(directory):
+    """Removes the traces and logs of earlier runs from the grader's own trace directory."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return 0
+    removed = 0
+    for name in names:
+        path = os.path.join(directory, name)
+        if (name.endswith(".trace") or name.endswith(".log")) and os.path.isfile(path):
+            try:
+                os.remove(path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def print_result_line(r):
+    print(f"  {r['number']:>2}. {r['status'].upper():<7} {r['seconds']:6.1f}s  {r['name']}", flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description="Grade one lab.")
     parser.add_argument("--lab", required=True)
     parser.add_argument("--tests", required=True, help="the lab's test program")
-    parser.add_argument("--only", help="run only the test with this exact name")
+    parser.add_argument("--only", help="run only these tests: numbers (3, 2-5, 1,4), a name, or a name's start")
+    parser.add_argument("--verbose", action="store_true", help="show the whole output of each failed test")
     parser.add_argument("--json", help="write Gradescope results.json here")
     parser.add_argument("--junit", help="write JUnit XML here")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -103,60 +332,98 @@ def main():
     args = parser.parse_args()
     replay_args = f" {args.replay_args}" if args.replay_args.strip() else ""
 
-    tests = list_tests(args.tests)
-    if args.only:
-        tests = [t for t in tests if t["name"] == args.only]
-        if not tests:
-            names = "\n  ".join(t["name"] for t in list_tests(args.tests))
-            print(f"grade: {args.lab} has no graded test named \"{args.only}\". Its tests:\n  {names}")
-            return 2
-    if not tests:
+    every = list_tests(args.tests)
+    if not every:
         print(f"grade: {args.tests} has no graded tests ([points:N] tags)")
         return 2
+    tests = every
+    if args.only:
+        tests, why = select(every, args.only)
+        if not tests:
+            names = "\n".join(f"  {t['number']:>2}. {t['name']}" for t in every)
+            print(f"grade: {args.lab}: {why}. Its tests:\n{names}")
+            return 2
 
     env = dict(os.environ)
-    env.setdefault("DSYS_TRACE_DIR", os.path.join(os.getcwd(), "traces", args.lab))
-    print(f"grading {args.lab}{replay_args}: {len(tests)} tests, {args.jobs} at a time", flush=True)
+    own_dir = not env.get("DSYS_TRACE_DIR")
+    if own_dir:
+        env["DSYS_TRACE_DIR"] = os.path.join(os.getcwd(), "traces", args.lab)
+    trace_dir = env["DSYS_TRACE_DIR"]
+    if own_dir and not args.only:
+        clear_old_files(trace_dir)  # a full run: no trace or log of an earlier run stays
+    for t in tests:
+        try:
+            os.remove(log_path(trace_dir, t))  # its log, if it fails again, is written anew
+        except OSError:
+            pass
+
+    jobs = max(1, min(args.jobs, len(tests)))
+    print(f"grading {args.lab}{replay_args}: {plural(len(tests), 'test')}, {jobs} at a time", flush=True)
     results = [None] * len(tests)
-    done = 0
-    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {pool.submit(run_one, args.tests, t, args.lab, env, replay_args): i for i, t in enumerate(tests)}
-        for future in concurrent.futures.as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
-            done += 1
-            r = results[i]
-            print(f"  [{done:>2}/{len(tests)}] {r['status'].upper():<7} {r['seconds']:6.1f}s  {r['name']}", flush=True)
+    printed = 0
+    try:
+        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {pool.submit(run_one, args.tests, t, args.lab, env, replay_args, trace_dir): i
+                       for i, t in enumerate(tests)}
+            for future in concurrent.futures.as_completed(futures):
+                results[futures[future]] = future.result()
+                # Progress in the table's order: each result once those before it are in.
+                while printed < len(results) and results[printed] is not None:
+                    print_result_line(results[printed])
+                    printed += 1
+    except KeyboardInterrupt:
+        with _running_lock:
+            for pid in _running:
+                try:
+                    os.killpg(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+        print("\ngrade: interrupted")
+        return 130
 
     width = min(78, max(len(r["name"]) for r in results))
+    rule = "-" * (width + 39)
     print()
-    print(f"{'test':<{width}}  {'points':>7}  {'result':<8} {'time':>6}")
-    print("-" * (width + 27))
+    print(f"{'#':>3}  {'test':<{width}}  {'points':>7}  {'result':<8} {'time':>6}  reason")
+    print(rule)
     for r in results:
         name = r["name"] if len(r["name"]) <= width else r["name"][: width - 1] + "…"
         earned = r["points"] if r["status"] == "passed" else 0
-        print(f"{name:<{width}}  {earned:>3}/{r['points']:<3}  {r['status']:<8} {r['seconds']:5.1f}s"
-              + (f"  {r['note']}" if r["note"] else ""))
+        note = r["note"] if len(r["note"]) <= REASON_WIDTH else r["note"][: REASON_WIDTH - 1] + "…"
+        print(f"{r['number']:>3}  {name:<{width}}  {earned:>3}/{r['points']:<3}  {r['status']:<8} "
+              f"{r['seconds']:5.1f}s" + (f"  {note}" if note else ""))
     score = sum(r["points"] for r in results if r["status"] == "passed")
     total = sum(r["points"] for r in results)
-    print("-" * (width + 27))
-    print(f"{'total':<{width}}  {score:>3}/{total:<3}")
+    print(rule)
+    print(f"{'':>3}  {'total':<{width}}  {score:>3}/{total:<3}")
 
     failed = [r for r in results if r["status"] != "passed"]
     if failed and not args.expect_fail:
         print("\nWhat failed, and how to replay it:")
         for r in failed:
-            tail = "\n".join(r["output"].rstrip().splitlines()[-12:])
-            print(f"\n--- {r['name']} ({r['status']}{', ' + r['note'] if r['note'] else ''})\n{tail}")
+            why = r["note"] if r["note"].startswith(r["status"]) else f"{r['status']}: {r['note']}".rstrip(": ")
+            print(f"\n--- {r['number']}. {r['name']} ({why})")
+            if args.verbose:
+                print(f"its whole output:\n{r['output'].rstrip()}\n--- {r['number']}: what failed first")
+            body = r["body"]
+            if not args.verbose and len(body) > BLOCK_LINES + 1:
+                body = body[:BLOCK_LINES] + [f"[... {plural(len(body) - BLOCK_LINES, 'more line')}: see the log]"]
+            print("\n".join(body + r["footer"]))
+
+    def reported_output(r):
+        if r["status"] == "passed":
+            return r["output"]
+        return f"{r['report']}\n\nthe end of its output:\n{output_end(r['output'], OUTPUT_LIMIT).rstrip()}\n"
 
     if args.json:
         report = {
             "score": score,
             "max_score": total,
             "visibility": "visible",
-            "tests": [{"name": r["name"], "score": r["points"] if r["status"] == "passed" else 0,
+            "tests": [{"name": r["name"], "number": str(r["number"]),
+                       "score": r["points"] if r["status"] == "passed" else 0,
                        "max_score": r["points"], "status": "passed" if r["status"] == "passed" else "failed",
-                       "output": r["output"], "visibility": "visible",
+                       "output": reported_output(r), "visibility": "visible",
                        "execution_time": round(r["seconds"], 2)} for r in results],
         }
         with open(args.json, "w") as f:
@@ -169,14 +436,15 @@ def main():
             case = ET.SubElement(suite, "testcase", classname=args.lab, name=r["name"], time=f"{r['seconds']:.2f}")
             if r["status"] != "passed":
                 failure = ET.SubElement(case, "failure", message=r["note"] or r["status"], type=r["status"])
-                failure.text = r["output"]
+                failure.text = reported_output(r)
         ET.ElementTree(suite).write(args.junit, encoding="utf-8", xml_declaration=True)
         print(f"wrote {args.junit}")
 
     if args.expect_fail:
         passing = [r["name"] for r in results if r["status"] == "passed"]
         if passing:
-            print(f"\nintegrity: {len(passing)} graded tests pass on the untouched stubs:")
+            print(f"\nintegrity: {plural(len(passing), 'graded test')} "
+                  f"{'passes' if len(passing) == 1 else 'pass'} on the untouched stubs:")
             for name in passing:
                 print(f"  {name}")
             return 1

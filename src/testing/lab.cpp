@@ -1,13 +1,21 @@
 #include "dsys/testing/lab.hpp"
 
+#include <exception>
+
 #include "dsys/rpc/wire.hpp"
 
 namespace dsys::testing {
 
 namespace {
+constexpr const char* kTracingOff = "none (tracing is off in this test)";
+
 sim::World* g_world = nullptr;
 std::uint64_t g_seed = 0;
 bool g_seed_used = false;
+// What the failure report says of the trace of the last world that died of an exception.
+std::string g_dead_world_trace;
+// The world whose trace the failure report has written (its destructor need not again).
+const sim::World* g_reported_world = nullptr;
 
 sim::Options with_env_seed(sim::Options options) {
   options.seed = seed(options.seed);
@@ -27,7 +35,18 @@ TestWorld::TestWorld(sim::Options options) : sim::World(with_env_seed(std::move(
 }
 
 TestWorld::~TestWorld() {
+  if (std::uncaught_exceptions() > 0 && g_reported_world != this) {
+    // The test is failing: a RunFailure from this world (which wrote the trace already; writing
+    // it again gives the same file), or an exception of the test's own. The report comes after
+    // the world is gone, so it is written now.
+    try {
+      g_dead_world_trace = trace().enabled() ? write_trace() : kTracingOff;
+    } catch (...) {
+      g_dead_world_trace.clear();
+    }
+  }
   if (g_world == this) g_world = nullptr;
+  if (g_reported_world == this) g_reported_world = nullptr;
 }
 
 sim::World* current_world() {
@@ -42,6 +61,14 @@ bool seed_used() {
 void reset_test_state() {
   g_world = nullptr;
   g_seed_used = false;
+  g_dead_world_trace.clear();
+  g_reported_world = nullptr;
+}
+
+std::string trace_for_report() {
+  if (g_world == nullptr) return g_dead_world_trace;
+  g_reported_world = g_world;
+  return g_world->trace().enabled() ? g_world->write_trace() : kTracingOff;
 }
 
 }  // namespace dsys::testing
