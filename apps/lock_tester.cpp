@@ -20,6 +20,9 @@ using dsys::lock::Status;
 namespace {
 
 constexpr int kClients = 10;
+// Far longer than any lock is held here (a few ms) and than retransmissions need on a lossy
+// network; an acquire that waits this long is waiting for a lock nobody will release.
+constexpr auto kCallTimeout = 5s;
 
 std::string describe(const dsys::rpc::CallResult<Status>& r) {
   return std::string(r ? to_string(*r) : to_string(r.error()));
@@ -40,7 +43,7 @@ struct Tester {
     // Client ids unique to this process, so that testers running at once do not collide.
     const auto base = static_cast<dsys::lock::ClientId>(::getpid()) << 16;
     for (int i = 0; i < kClients; ++i)
-      clients.push_back(std::make_unique<LockClient>(endpoint, server, base + i));
+      clients.push_back(std::make_unique<LockClient>(endpoint, server, base + i, kCallTimeout));
     ctx.spawn(run());
   }
 
@@ -51,7 +54,11 @@ struct Tester {
   Task<bool> acquire(LockClient& c, LockId lock) {
     auto r = co_await c.acquire(lock);
     if (!r || *r != Status::ok) {
-      fail(fmt::format("acquire({}) by client {}: {}", lock, c.id(), describe(r)));
+      const bool timed_out = !r && r.error() == dsys::rpc::Error::timeout;
+      fail(fmt::format("acquire({}) by client {}: {}{}", lock, c.id(), describe(r),
+                       timed_out ? " (no grant in 5 s: was the lock granted twice, or a copy of a "
+                                   "request run again?)"
+                                 : ""));
       co_return false;
     }
     if (++inside[lock] > 1)

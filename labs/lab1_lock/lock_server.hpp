@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 
 #include "dsys/core/context.hpp"
 #include "dsys/lock/protocol.hpp"
@@ -47,8 +48,10 @@ class LockServer {
   core::Context& ctx_;
   ReplyWindow reply_window_;
   rpc::Service service_;  // after reply_window_, its duplicate filter
-  // Your state: which locks are held and by whom, and a way for acquire() to wait for a
-  // release (see core::Notifier in dsys/core/context.hpp; initialise it as `{ctx_}`).
+  // Your state: which locks are held and by whom, and a way for acquire() to wait until
+  // *its* lock is released (see core::Notifier in dsys/core/context.hpp; a Notifier is built
+  // from the context, `core::Notifier freed{ctx_};`, and must outlive its waiters). Wake only
+  // the waiters of the lock that was released, not every waiter of every lock.
 };
 
 }  // namespace dsys::lab1

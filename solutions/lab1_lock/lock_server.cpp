@@ -19,9 +19,10 @@ LockServer::LockServer(core::Context& ctx, LockServerOptions options)
 
 core::Task<Status> LockServer::acquire(ClientId client, LockId lock) {
   // SOLUTION BEGIN
-  // Look again after every wake-up: another waiter may have taken the lock first.
-  while (holders_.contains(lock)) co_await released_.wait();
-  holders_.emplace(lock, client);
+  Lock& l = locks_.try_emplace(lock, ctx_).first->second;  // std::map: `l` stays valid
+  // Look again after every wake-up: another client may have taken the lock first.
+  while (l.holder) co_await l.freed.wait();
+  l.holder = client;
   co_return Status::ok;
   // SOLUTION STUB
   // // TODO(lab1 part 1): wait while the lock is held, then take it for `client`.
@@ -32,10 +33,10 @@ core::Task<Status> LockServer::acquire(ClientId client, LockId lock) {
 
 core::Task<Status> LockServer::release(ClientId client, LockId lock) {
   // SOLUTION BEGIN
-  auto it = holders_.find(lock);
-  if (it == holders_.end() || it->second != client) co_return Status::not_held;
-  holders_.erase(it);
-  released_.notify_all();
+  auto it = locks_.find(lock);
+  if (it == locks_.end() || it->second.holder != client) co_return Status::not_held;
+  it->second.holder.reset();
+  it->second.freed.notify_one();  // one waiter takes it; the others wait for its release
   co_return Status::ok;
   // SOLUTION STUB
   // // TODO(lab1 part 1): free the lock if `client` holds it, and wake the waiters.

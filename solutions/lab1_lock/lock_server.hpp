@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 
 #include "dsys/core/context.hpp"
 #include "dsys/lock/protocol.hpp"
@@ -48,11 +49,19 @@ class LockServer {
   ReplyWindow reply_window_;
   rpc::Service service_;  // after reply_window_, its duplicate filter
   // SOLUTION BEGIN
-  std::map<LockId, ClientId> holders_;  // the held locks; a lock not here is free
-  core::Notifier released_{ctx_};       // notified whenever a lock is freed
+  struct Lock {
+    explicit Lock(core::Context& ctx) : freed(ctx) {}
+    std::optional<ClientId> holder;  // nullopt: free
+    core::Notifier freed;            // notified when this lock is released
+  };
+  // Every lock ever asked for; a lock not here is free. A release wakes one waiter of its own
+  // lock only: thousands of clients parked on other locks cost it nothing.
+  std::map<LockId, Lock> locks_;
   // SOLUTION STUB
-  // // Your state: which locks are held and by whom, and a way for acquire() to wait for a
-  // // release (see core::Notifier in dsys/core/context.hpp; initialise it as `{ctx_}`).
+  // // Your state: which locks are held and by whom, and a way for acquire() to wait until
+  // // *its* lock is released (see core::Notifier in dsys/core/context.hpp; a Notifier is built
+  // // from the context, `core::Notifier freed{ctx_};`, and must outlive its waiters). Wake only
+  // // the waiters of the lock that was released, not every waiter of every lock.
   // SOLUTION END
 };
 

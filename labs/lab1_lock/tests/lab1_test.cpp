@@ -2,8 +2,10 @@
 // Run them all with `./dsys grade lab1`, one with `./dsys grade lab1 --only "<name>"`.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "dsys/testing/lab.hpp"
 #include "dsys/testing/process.hpp"
@@ -30,12 +32,23 @@ dsys::sim::NodeId add_server(TestWorld& world, bool at_most_once) {
   });
 }
 
+// How a test's clients call. Part 1's tests run on a network that loses nothing, so their
+// clients never resend a request: without part 2's filter a resent acquire would run twice,
+// and a correct part 1 must not depend on answering before a retransmission timer fires.
+enum class Calls { resend, once };
+
 // A client node: one LockClient on the node's endpoint, driven by the test's coroutine `body`.
 template <class F>
 dsys::sim::NodeId add_client(TestWorld& world, dsys::sim::NodeId server, dsys::lock::ClientId id,
-                             F body, dsys::core::Duration timeout = 60s) {
+                             F body, Calls calls = Calls::resend,
+                             dsys::core::Duration timeout = 60s) {
   auto node = world.add_node(fmt::format("client{}", id));
   Context& ctx = world.context(node);
+  if (calls == Calls::once) {
+    auto options = dsys::rpc::Endpoint::of(ctx).options();
+    options.first_retransmit = options.max_retransmit = 24h;  // longer than any call waits
+    dsys::rpc::Endpoint::of(ctx).set_options(options);
+  }
   ctx.spawn(
       [&ctx, id, timeout, body = std::move(body), to = world.address(server)]() -> Task<void> {
         LockClient client(dsys::rpc::Endpoint::of(ctx), to, id, timeout);
@@ -46,6 +59,40 @@ dsys::sim::NodeId add_client(TestWorld& world, dsys::sim::NodeId server, dsys::l
 
 std::string show(const dsys::rpc::CallResult<Status>& r) {
   return r ? std::string(to_string(*r)) : fmt::format("rpc error: {}", to_string(r.error()));
+}
+
+// At-most-once, checked after every event: the server never runs more acquires (or releases)
+// than distinct requests have been sent to it (a resent or duplicated copy has the same client
+// nonce and xid). Fails at the event where a copy ran again, instead of as a hang much later.
+// `also` sees every message too (a test's own tap).
+void check_at_most_once(TestWorld& world, dsys::sim::NodeId server,
+                        dsys::sim::World::Tap also = nullptr) {
+  auto sent = std::make_shared<
+      std::map<dsys::rpc::ProcedureId, std::set<std::pair<dsys::rpc::Nonce, dsys::rpc::Xid>>>>();
+  world.set_tap([sent, server, also](auto from, auto to, const dsys::core::Bytes& message) {
+    if (also) also(from, to, message);
+    auto h = dsys::rpc::read_header(message);
+    if (to == server && h && h->kind == dsys::rpc::Kind::request &&
+        h->service == dsys::lock::kService) {
+      (*sent)[h->procedure].insert({h->client_nonce, h->xid});
+    }
+  });
+  world.add_invariant("at most once", [&world, sent, server]() -> std::string {
+    if (!world.is_up(server)) return "";
+    auto& endpoint = world.service<LockServer>(server).endpoint();
+    const auto acquires = endpoint.stats<dsys::lock::Acquire>().served;
+    const auto releases = endpoint.stats<dsys::lock::Release>().served;
+    const auto distinct_acquires = (*sent)[dsys::lock::Acquire::kId].size();
+    const auto distinct_releases = (*sent)[dsys::lock::Release::kId].size();
+    if (acquires > distinct_acquires || releases > distinct_releases) {
+      return fmt::format(
+          "the server ran {} acquires and {} releases for {} and {} distinct requests: a copy of "
+          "a request ran again (a copy of a running request must be in_progress, a copy of a "
+          "finished one done, with its saved reply)",
+          acquires, releases, distinct_acquires, distinct_releases);
+    }
+    return "";
+  });
 }
 
 // Who the clients believe holds each lock; any overlap is a violation of mutual exclusion.
@@ -65,33 +112,41 @@ struct Holders {
 // each for a few milliseconds; an invariant checks mutual exclusion after every event.
 void mutual_exclusion(TestWorld& world, bool at_most_once, int clients, int locks, int rounds) {
   auto server = add_server(world, at_most_once);
+  if (at_most_once) check_at_most_once(world, server);
   Holders holders;
   int finished = 0;
   std::vector<std::string> errors;
   world.add_invariant("one holder per lock", [&] { return holders.violation; });
   for (int c = 1; c <= clients; ++c) {
-    add_client(world, server, c,
-               [&, locks, rounds](Context& ctx, LockClient& client) -> Task<void> {
-                 for (int i = 0; i < rounds; ++i) {
-                   const auto lock = static_cast<dsys::lock::LockId>(ctx.rng().below(locks));
-                   auto got = co_await client.acquire(lock);
-                   if (!got || *got != Status::ok) {
-                     errors.push_back(
-                         fmt::format("client {} acquire({}): {}", client.id(), lock, show(got)));
-                     co_return;
-                   }
-                   holders.enter(lock, client.id());
-                   co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(1, 5)));
-                   holders.leave(lock);
-                   auto freed = co_await client.release(lock);
-                   if (!freed || *freed != Status::ok) {
-                     errors.push_back(
-                         fmt::format("client {} release({}): {}", client.id(), lock, show(freed)));
-                     co_return;
-                   }
-                 }
-                 ++finished;
-               });
+    add_client(
+        world, server, c,
+        [&, locks, rounds](Context& ctx, LockClient& client) -> Task<void> {
+          for (int i = 0; i < rounds; ++i) {
+            const auto lock = static_cast<dsys::lock::LockId>(ctx.rng().below(locks));
+            auto got = co_await client.acquire(lock);
+            if (!got || *got != Status::ok) {
+              const bool timed_out = !got && got.error() == dsys::rpc::Error::timeout;
+              errors.push_back(fmt::format(
+                  "client {} acquire({}): {}{}", client.id(), lock, show(got),
+                  timed_out ? " (no grant in 20 s, though no lock is held for more than 5 "
+                              "ms: a lock granted twice, or a copy of a request dropped as "
+                              "in_progress forever, or answered without its saved reply?)"
+                            : ""));
+              co_return;
+            }
+            holders.enter(lock, client.id());
+            co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(1, 5)));
+            holders.leave(lock);
+            auto freed = co_await client.release(lock);
+            if (!freed || *freed != Status::ok) {
+              errors.push_back(
+                  fmt::format("client {} release({}): {}", client.id(), lock, show(freed)));
+              co_return;
+            }
+          }
+          ++finished;
+        },
+        at_most_once ? Calls::resend : Calls::once, 20s);
   }
   world.run_until([&] { return finished + static_cast<int>(errors.size()) == clients; }, 30min);
   for (const auto& e : errors) UNSCOPED_INFO(e);
@@ -108,20 +163,38 @@ TEST_CASE("acquire grants a free lock at once, and a second acquire waits until 
   TestWorld world({.seed = 101, .label = "lab1-acquire"});
   auto server = add_server(world, false);
   std::vector<std::string> events;
-  add_client(world, server, 1, [&](Context& ctx, LockClient& client) -> Task<void> {
-    events.push_back("1 acquire: " + show(co_await client.acquire(7)));
-    co_await ctx.sleep_for(100ms);  // client 2 is waiting now
-    events.push_back("1 release: " + show(co_await client.release(7)));
-  });
-  add_client(world, server, 2, [&](Context& ctx, LockClient& client) -> Task<void> {
-    co_await ctx.sleep_for(20ms);
-    events.push_back("2 acquire: " + show(co_await client.acquire(7)));
-    events.push_back("2 release: " + show(co_await client.release(7)));
-  });
+  add_client(
+      world, server, 1,
+      [&](Context& ctx, LockClient& client) -> Task<void> {
+        events.push_back("1 acquire: " + show(co_await client.acquire(7)));
+        co_await ctx.sleep_for(100ms);  // client 2 is waiting now
+        events.push_back("1 releasing");
+        events.push_back("1 release: " + show(co_await client.release(7)));
+      },
+      Calls::once);
+  add_client(
+      world, server, 2,
+      [&](Context& ctx, LockClient& client) -> Task<void> {
+        co_await ctx.sleep_for(20ms);
+        events.push_back("2 acquire: " + show(co_await client.acquire(7)));
+        events.push_back("2 release: " + show(co_await client.release(7)));
+      },
+      Calls::once);
   world.run_until_idle(1min);
-  // Client 2 is granted lock 7 only after client 1 has released it.
-  CHECK(events == std::vector<std::string>{"1 acquire: ok", "1 release: ok", "2 acquire: ok",
-                                           "2 release: ok"});
+  // Client 1 gets the free lock at once; client 2 is granted it only after client 1 has asked
+  // to release it. (Which of "1 release: ok" and "2 acquire: ok" arrives first depends on the
+  // network: both replies leave the server at the same moment.)
+  auto at = [&](const std::string& e) {
+    return std::find(events.begin(), events.end(), e) - events.begin();
+  };
+  INFO("events: " << fmt::format("{}", fmt::join(events, "; ")));
+  REQUIRE(events.size() == 5);
+  CHECK(events[0] == "1 acquire: ok");
+  CHECK(events[1] == "1 releasing");
+  CHECK(at("1 release: ok") < 5);
+  CHECK(at("2 acquire: ok") < 5);
+  CHECK(at("2 acquire: ok") > at("1 releasing"));
+  CHECK(at("2 release: ok") > at("2 acquire: ok"));
 }
 
 TEST_CASE("locks are independent: holding one does not block another",
@@ -129,14 +202,20 @@ TEST_CASE("locks are independent: holding one does not block another",
   TestWorld world({.seed = 102, .label = "lab1-independent"});
   auto server = add_server(world, false);
   std::vector<std::string> events;
-  add_client(world, server, 1, [&](Context&, LockClient& client) -> Task<void> {
-    events.push_back("1 acquire 1: " + show(co_await client.acquire(1)));
-  });
-  add_client(world, server, 2, [&](Context& ctx, LockClient& client) -> Task<void> {
-    co_await ctx.sleep_for(20ms);
-    events.push_back("2 acquire 2: " + show(co_await client.acquire(2)));
-    events.push_back("2 acquire 3: " + show(co_await client.acquire(3)));
-  });
+  add_client(
+      world, server, 1,
+      [&](Context&, LockClient& client) -> Task<void> {
+        events.push_back("1 acquire 1: " + show(co_await client.acquire(1)));
+      },
+      Calls::once);
+  add_client(
+      world, server, 2,
+      [&](Context& ctx, LockClient& client) -> Task<void> {
+        co_await ctx.sleep_for(20ms);
+        events.push_back("2 acquire 2: " + show(co_await client.acquire(2)));
+        events.push_back("2 acquire 3: " + show(co_await client.acquire(3)));
+      },
+      Calls::once);
   world.run_until_idle(1min);
   CHECK(events ==
         std::vector<std::string>{"1 acquire 1: ok", "2 acquire 2: ok", "2 acquire 3: ok"});
@@ -147,15 +226,21 @@ TEST_CASE("releasing a lock the client does not hold is answered with Status::no
   TestWorld world({.seed = 103, .label = "lab1-not-held"});
   auto server = add_server(world, false);
   std::vector<std::string> events;
-  add_client(world, server, 1, [&](Context&, LockClient& client) -> Task<void> {
-    events.push_back("release never used: " + show(co_await client.release(5)));
-    events.push_back("acquire: " + show(co_await client.acquire(5)));
-  });
-  add_client(world, server, 2, [&](Context& ctx, LockClient& client) -> Task<void> {
-    co_await ctx.sleep_for(50ms);
-    events.push_back("release someone else's: " + show(co_await client.release(5)));
-    events.push_back("release twice: " + show(co_await client.release(5)));
-  });
+  add_client(
+      world, server, 1,
+      [&](Context&, LockClient& client) -> Task<void> {
+        events.push_back("release never used: " + show(co_await client.release(5)));
+        events.push_back("acquire: " + show(co_await client.acquire(5)));
+      },
+      Calls::once);
+  add_client(
+      world, server, 2,
+      [&](Context& ctx, LockClient& client) -> Task<void> {
+        co_await ctx.sleep_for(50ms);
+        events.push_back("release someone else's: " + show(co_await client.release(5)));
+        events.push_back("release twice: " + show(co_await client.release(5)));
+      },
+      Calls::once);
   world.run_until_idle(1min);
   CHECK(events == std::vector<std::string>{"release never used: not held", "acquire: ok",
                                            "release someone else's: not held",
@@ -236,12 +321,47 @@ TEST_CASE("filter: clients are independent of each other", "[lab1][part2][points
   CHECK(window.admit(1, 1, 0, saved) == Admission::done);   // ...forgets nothing of client 1
 }
 
-TEST_CASE("a duplicated acquire is never granted twice", "[lab1][part2][points:10][timeout:60]") {
+TEST_CASE("a copy of an acquire that arrives after its reply runs nothing and gets the saved reply",
+          "[lab1][part2][points:5][timeout:60]") {
+  TestWorld world({.seed = 206, .label = "lab1-dup-acquire-done"});
+  auto server = add_server(world, true);
+  std::optional<dsys::core::Bytes> first_acquire;
+  dsys::sim::NodeId a = 0;
+  check_at_most_once(world, server, [&](auto from, auto to, const dsys::core::Bytes& message) {
+    if (from == a && to == server && !first_acquire) first_acquire = message;
+  });
+  std::vector<std::string> events;
+  bool a_holds = false, a_done = false;
+  a = add_client(world, server, 1, [&](Context& ctx, LockClient& client) -> Task<void> {
+    events.push_back("A acquire: " + show(co_await client.acquire(9)));
+    a_holds = true;
+    co_await ctx.sleep_for(200ms);  // the copy arrives now, before A's next request
+    events.push_back("A release: " + show(co_await client.release(9)));
+    a_done = true;
+  });
+  world.run_until([&] { return a_holds; }, 1min);
+  // A has its reply and has not sent another request: the filter still has that reply saved.
+  REQUIRE(first_acquire);
+  world.inject(a, server, *first_acquire);
+  world.run_until([&] { return a_done; }, 1min);
+  add_client(
+      world, server, 2,
+      [&](Context&, LockClient& client) -> Task<void> {
+        events.push_back("B acquire: " + show(co_await client.acquire(9)));
+      },
+      Calls::resend, 2s);
+  world.run_until_idle(1min);
+  // Had the copy run, A would hold lock 9 a second time and B could never get it.
+  CHECK(events == std::vector<std::string>{"A acquire: ok", "A release: ok", "B acquire: ok"});
+}
+
+TEST_CASE("a copy of an acquire that arrives after the client acknowledged it runs nothing",
+          "[lab1][part2][points:5][timeout:60]") {
   TestWorld world({.seed = 201, .label = "lab1-dup-acquire"});
   auto server = add_server(world, true);
   std::optional<dsys::core::Bytes> first_acquire;
   dsys::sim::NodeId a = 0;
-  world.set_tap([&](auto from, auto to, const dsys::core::Bytes& message) {
+  check_at_most_once(world, server, [&](auto from, auto to, const dsys::core::Bytes& message) {
     if (from == a && to == server && !first_acquire) first_acquire = message;
   });
   std::vector<std::string> events;
@@ -252,7 +372,8 @@ TEST_CASE("a duplicated acquire is never granted twice", "[lab1][part2][points:1
     a_done = true;
   });
   world.run_until([&] { return a_done; }, 1min);
-  // The network now delivers a late copy of A's acquire. It must not grant lock 9 to A again.
+  // A's release acknowledged its acquire (xid_rep). A late copy of that acquire now arrives: it
+  // must not grant lock 9 to A again.
   REQUIRE(first_acquire);
   world.inject(a, server, *first_acquire);
   world.run_for(100ms);
@@ -261,7 +382,7 @@ TEST_CASE("a duplicated acquire is never granted twice", "[lab1][part2][points:1
       [&](Context&, LockClient& client) -> Task<void> {
         events.push_back("B acquire: " + show(co_await client.acquire(9)));
       },
-      2s);
+      Calls::resend, 2s);
   world.run_until_idle(1min);
   CHECK(events == std::vector<std::string>{"A acquire: ok", "A release: ok", "B acquire: ok"});
 }
@@ -272,7 +393,7 @@ TEST_CASE("a late duplicate of a release never frees someone else's lock",
   auto server = add_server(world, true);
   std::optional<dsys::core::Bytes> first_release;
   dsys::sim::NodeId a = 0;
-  world.set_tap([&](auto from, auto to, const dsys::core::Bytes& message) {
+  check_at_most_once(world, server, [&](auto from, auto to, const dsys::core::Bytes& message) {
     auto header = dsys::rpc::read_header(message);
     if (from == a && to == server && header && header->procedure == dsys::lock::Release::kId &&
         !first_release) {
@@ -297,7 +418,7 @@ TEST_CASE("a late duplicate of a release never frees someone else's lock",
       [&](Context&, LockClient& client) -> Task<void> {
         events.push_back("B acquire while A holds: " + show(co_await client.acquire(4)));
       },
-      2s);
+      Calls::resend, 2s);
   world.run_until_idle(1min);
   CHECK(events == std::vector<std::string>{"A acquire: ok", "A release: ok", "A acquire again: ok",
                                            "B acquire while A holds: rpc error: timeout"});
