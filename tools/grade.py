@@ -16,8 +16,9 @@ the start of their names (`filter:` runs every test whose name starts so).
 For each failed test it shows what its test program printed between "dsys: first failed
 assertion" and "dsys: end of first failed assertion" (tests/lab_main.cpp: that assertion in
 full), the lines "dsys: child process NAME exited: ..." (testing::Process: a child that died),
-the replay line and the trace; its whole output goes to a log file beside the traces, whose path
-it prints (--verbose: also shows it).
+the replay line and the trace; its whole output goes to a log file (in logs/ beside the traces),
+whose path it prints (--verbose: also shows it). A full run first removes the traces and logs of
+earlier runs from traces/LAB/ (not from a DSYS_TRACE_DIR of your own).
 """
 import argparse
 import concurrent.futures
@@ -295,22 +296,20 @@ def last_words(output, status):
     return [f"(the end of its output, {plural(len(tail), 'line')} of {len(lines)})", *tail]
 
 
-def clear_old_files(directory):
-    """Removes the traces and logs of earlier runs from the grader's own trace directory."""
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return 0
-    removed = 0
-    for name in names:
-        path = os.path.join(directory, name)
-        if (name.endswith(".trace") or name.endswith(".log")) and os.path.isfile(path):
-            try:
-                os.remove(path)
-                removed += 1
-            except OSError:
-                pass
-    return removed
+def clear_old_files(trace_dir, log_dir):
+    """Removes the traces and logs of earlier runs from the grader's own directories."""
+    for directory, ending in ((trace_dir, ".trace"), (log_dir, ".log")):
+        try:
+            names = os.listdir(directory)
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(directory, name)
+            if name.endswith(ending) and os.path.isfile(path):
+                try:
+                    os.remove(path)
+                except OSError:
+                    pass
 
 
 def print_result_line(r):
@@ -349,11 +348,12 @@ def main():
     if own_dir:
         env["DSYS_TRACE_DIR"] = os.path.join(os.getcwd(), "traces", args.lab)
     trace_dir = env["DSYS_TRACE_DIR"]
+    log_dir = os.path.join(trace_dir, "logs")
     if own_dir and not args.only:
-        clear_old_files(trace_dir)  # a full run: no trace or log of an earlier run stays
+        clear_old_files(trace_dir, log_dir)  # a full run: no trace or log of an earlier run stays
     for t in tests:
         try:
-            os.remove(log_path(trace_dir, t))  # its log, if it fails again, is written anew
+            os.remove(log_path(log_dir, t))  # its log, if it fails again, is written anew
         except OSError:
             pass
 
@@ -363,7 +363,7 @@ def main():
     printed = 0
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_one, args.tests, t, args.lab, env, replay_args, trace_dir): i
+            futures = {pool.submit(run_one, args.tests, t, args.lab, env, replay_args, log_dir): i
                        for i, t in enumerate(tests)}
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
