@@ -46,7 +46,7 @@ class LockServer {
 
  private:
   core::Context& ctx_;
-  ReplyWindow reply_window_;
+  ReplyWindow reply_window_{[&ctx = ctx_] { return ctx.now(); }};
   rpc::Service service_;  // after reply_window_, its duplicate filter
   // Your state: which locks are held and by whom, and a way for acquire() to wait until
   // *its* lock is released (see core::Notifier in dsys/core/context.hpp; a Notifier is built

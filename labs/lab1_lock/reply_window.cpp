@@ -7,7 +7,8 @@ namespace dsys::lab1 {
 
 rpc::Admission ReplyWindow::admit(rpc::Nonce client, rpc::Xid xid, rpc::Xid xid_rep,
                                   core::Bytes& saved_reply) {
-  // TODO(lab1 part 2): forget what xid_rep acknowledges, then decide.
+  // TODO(lab1 part 2): forget clients idle for kForgetIdleClientsAfter (now_() is the
+  // time), forget what xid_rep acknowledges, then decide.
   dsys::unimplemented("ReplyWindow::admit");
 }
 

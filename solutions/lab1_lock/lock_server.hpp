@@ -46,7 +46,7 @@ class LockServer {
 
  private:
   core::Context& ctx_;
-  ReplyWindow reply_window_;
+  ReplyWindow reply_window_{[&ctx = ctx_] { return ctx.now(); }};
   rpc::Service service_;  // after reply_window_, its duplicate filter
   // SOLUTION BEGIN
   struct Lock {

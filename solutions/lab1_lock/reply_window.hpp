@@ -15,11 +15,22 @@
 //   record(client, xid, reply): the request admitted as fresh finished with `reply`
 //
 // Every request carries xid_rep: the client has the replies of all its requests with
-// xid <= xid_rep. Forget those replies when you learn it, so that memory stays bounded while
-// clients keep acknowledging. Clients (nonces) are independent of each other.
+// xid <= xid_rep. Forget those requests (running or finished) when you learn it, so that memory
+// stays bounded while clients keep acknowledging; a request that finishes after it was
+// acknowledged (a late finish) is not remembered either. Clients (nonces) are independent of
+// each other.
+//
+// Clients that go away. A client that makes one call and leaves never acknowledges its last
+// reply. So forget a client entirely once it has sent nothing for kForgetIdleClientsAfter (a
+// request from it after that is taken as fresh: by then every copy of its old requests has long
+// left the network, and the client itself gave up on them after its call timeout). `now()` is
+// the server's clock; the default clock stays at 0, so a window built without one never forgets
+// a client (the "filter:" tests build it so).
 #pragma once
 
+#include <chrono>
 #include <cstddef>
+#include <functional>
 #include <map>
 #include <optional>
 
@@ -29,24 +40,38 @@ namespace dsys::lab1 {
 
 class ReplyWindow final : public rpc::DuplicateFilter {
  public:
-  // Tested by: "filter: ..." tests, "a duplicated acquire is never granted twice", "a late
-  // duplicate of a release never frees someone else's lock", "reply memory stays bounded ...".
+  static constexpr core::Duration kForgetIdleClientsAfter = std::chrono::minutes(5);
+
+  // (Given.) `now`: the server's clock (LockServer passes its context's).
+  explicit ReplyWindow(std::function<core::Time()> now = [] { return core::Time(); })
+      : now_(std::move(now)) {}
+
+  // Tested by: the "filter: ..." tests, "a copy of an acquire that arrives after ...", "a late
+  // duplicate of a release ...", "mutual exclusion over a network that drops ...", "reply memory
+  // stays bounded ..." (all part 2).
   rpc::Admission admit(rpc::Nonce client, rpc::Xid xid, rpc::Xid xid_rep,
                        core::Bytes& saved_reply) override;
+  // Tested by: the same tests.
   void record(rpc::Nonce client, rpc::Xid xid, const core::Bytes& reply) override;
-  // How many requests are remembered now (running or finished), over all clients.
+  // How many requests are remembered now, running or finished, over all clients (a request
+  // counts once it is admitted as fresh, and until it is acknowledged or its client forgotten).
+  // Tested by: "filter: a request never seen ...", "filter: requests the client acknowledged
+  // ...", "reply memory stays bounded ...".
   std::size_t remembered() const override;
 
  private:
+  std::function<core::Time()> now_;
   // SOLUTION BEGIN
   struct PerClient {
     rpc::Xid acknowledged = 0;                                // every xid <= this is forgotten
     std::map<rpc::Xid, std::optional<core::Bytes>> requests;  // nullopt while running
+    core::Time last_heard{};                                  // its latest request
   };
   std::map<rpc::Nonce, PerClient> clients_;
+  core::Time last_sweep_{};  // when idle clients were last looked for
   // SOLUTION STUB
   // // Your state: for each client, the requests you remember (running or with their reply),
-  // // and how far the client has acknowledged.
+  // // how far the client has acknowledged, and when it was last heard from.
   // SOLUTION END
 };
 

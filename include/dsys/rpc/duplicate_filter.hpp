@@ -32,7 +32,8 @@ class DuplicateFilter {
   // Called once the request (client, xid) admitted as fresh has produced its reply body.
   virtual void record(Nonce client, Xid xid, const core::Bytes& reply) = 0;
 
-  // How many replies are remembered now, over all clients (to check memory stays bounded).
+  // How many requests are remembered now, running or finished, over all clients (to check that
+  // memory stays bounded).
   virtual std::size_t remembered() const = 0;
 };
 
