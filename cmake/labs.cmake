@@ -18,6 +18,13 @@ set(DSYS_LAB_FLAVOURS labs solutions base_reference)
 add_library(dsys_lab_main OBJECT tests/lab_main.cpp)
 target_link_libraries(dsys_lab_main PUBLIC Catch2::Catch2 dsys)
 
+# The fixed headers of every lab test, precompiled once for all of them.
+add_library(dsys_lab_pch OBJECT tests/lab_pch.cpp)
+target_link_libraries(dsys_lab_pch PUBLIC Catch2::Catch2 dsys)
+target_precompile_headers(dsys_lab_pch PRIVATE <catch2/catch.hpp> <dsys/testing/lab.hpp>
+                          <dsys/testing/process.hpp> <dsys/rpc/endpoint.hpp>
+                          <dsys/sim/world.hpp>)
+
 # The flavour of the labs that a flavour's code is built on.
 function(_dsys_base_of flavour out)
   if(flavour STREQUAL "labs")
@@ -87,6 +94,7 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
   file(GLOB tests CONFIGURE_DEPENDS ${tests_dir}/*.cpp)
   add_executable(${target}_tests ${tests} $<TARGET_OBJECTS:dsys_lab_main>)
   target_link_libraries(${target}_tests PRIVATE ${target} Catch2::Catch2)
+  target_precompile_headers(${target}_tests REUSE_FROM dsys_lab_pch)
   target_compile_definitions(${target}_tests PRIVATE DSYS_APPS_DIR="${out}")
   set_target_properties(${target}_tests PROPERTIES OUTPUT_NAME ${lab}_tests
                                                    RUNTIME_OUTPUT_DIRECTORY ${out})
