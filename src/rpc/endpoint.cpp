@@ -68,6 +68,7 @@ void Endpoint::remove_service(ServiceId id) {
 
 void Endpoint::add_procedure(ServiceId service, ProcedureId id, std::string_view name,
                              Starter start) {
+  name_procedure(service, id, name);
   Registered& s = services_.at(service);
   if (auto it = s.procedures.find(id); it != s.procedures.end()) {
     throw UsageError(fmt::format("procedure {}.{} is served twice: as {} and as {}", service, id,
@@ -90,7 +91,10 @@ void Endpoint::remove_client(Nonce nonce) {
 void Endpoint::count(ServiceId service, ProcedureId id, std::string_view name,
                      std::uint64_t ProcedureStats::*field) {
   ProcedureStats& s = stats_[{service, id}];
-  if (s.name.empty()) s.name = name;
+  if (s.name.empty()) {
+    s.name = name;
+    name_procedure(service, id, name);  // for describe(), in traces
+  }
   ++(s.*field);
   if (field == &ProcedureStats::failed || field == &ProcedureStats::resent) return;
   ++total_counted_;

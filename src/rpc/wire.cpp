@@ -1,5 +1,8 @@
 #include "dsys/rpc/wire.hpp"
 
+#include <map>
+#include <mutex>
+
 #include <cstdio>
 #include <cstring>
 
@@ -36,9 +39,35 @@ void write_header(std::string& out, const Header& h) {
   put<std::uint64_t>(out, h.xid_rep);
 }
 
+namespace {
+// The names of the procedures this process has served or called, for describe().
+struct ProcedureNames {
+  std::mutex mutex;
+  std::map<std::pair<ServiceId, ProcedureId>, std::string> names;
+};
+ProcedureNames& procedure_names() {
+  static ProcedureNames* names = new ProcedureNames();  // never destroyed: used until exit
+  return *names;
+}
+std::string procedure_text(ServiceId service, ProcedureId procedure) {
+  ProcedureNames& n = procedure_names();
+  std::lock_guard lock(n.mutex);
+  auto it = n.names.find({service, procedure});
+  if (it != n.names.end()) return it->second;
+  return std::to_string(service) + "." + std::to_string(procedure);
+}
+}  // namespace
+
+void name_procedure(ServiceId service, ProcedureId procedure, std::string_view name) {
+  ProcedureNames& n = procedure_names();
+  std::lock_guard lock(n.mutex);
+  n.names.try_emplace({service, procedure}, name);
+}
+
 std::string describe(std::string_view message) {
   const std::optional<Header> h = read_header(message);
   if (!h) return "not an RPC message";
+  const std::string procedure = procedure_text(h->service, h->procedure);
   static constexpr const char* kStatus[] = {"ok",
                                             "timeout",
                                             "unreachable",
@@ -48,13 +77,12 @@ std::string describe(std::string_view message) {
                                             "forgotten"};
   char text[160];
   if (h->kind == Kind::request) {
-    std::snprintf(text, sizeof text, "request %u.%u xid %llu (acks %llu) client %08x", h->service,
-                  h->procedure, static_cast<unsigned long long>(h->xid),
+    std::snprintf(text, sizeof text, "request %s xid %llu (acks %llu) client %08x",
+                  procedure.c_str(), static_cast<unsigned long long>(h->xid),
                   static_cast<unsigned long long>(h->xid_rep), h->client_nonce);
   } else {
-    std::snprintf(text, sizeof text, "reply %u.%u xid %llu client %08x: %s", h->service,
-                  h->procedure, static_cast<unsigned long long>(h->xid), h->client_nonce,
-                  kStatus[h->status]);
+    std::snprintf(text, sizeof text, "reply %s xid %llu client %08x: %s", procedure.c_str(),
+                  static_cast<unsigned long long>(h->xid), h->client_nonce, kStatus[h->status]);
   }
   return text;
 }

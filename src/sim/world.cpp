@@ -693,11 +693,17 @@ std::string World::write_trace() const {
 }
 
 void World::fail_run(const std::string& what) {
-  const std::string path = trace_.enabled() ? write_trace() : "(tracing was off)";
-  throw RunFailure(fmt::format(
-      "{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n  trace: {}\n"
-      "  last events:\n{}",
-      what, core::format_time(now_), options_.label, options_.seed, path, trace_.tail(12)));
+  if (!trace_.enabled()) {
+    throw RunFailure(
+        fmt::format("{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n"
+                    "  trace: none (tracing is off in this run)",
+                    what, core::format_time(now_), options_.label, options_.seed));
+  }
+  throw RunFailure(
+      fmt::format("{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n  trace: {}\n"
+                  "  last events:\n{}",
+                  what, core::format_time(now_), options_.label, options_.seed, write_trace(),
+                  trace_.tail(12)));
 }
 
 void World::run_for(Duration d) {

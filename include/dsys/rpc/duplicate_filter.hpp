@@ -11,6 +11,8 @@
 #include "dsys/core/context.hpp"
 #include "dsys/rpc/wire.hpp"
 
+#include <string_view>
+
 namespace dsys::rpc {
 
 enum class Admission {
@@ -19,6 +21,20 @@ enum class Admission {
   done,         // seen and finished: send `saved_reply` again
   forgotten,    // older than what the client acknowledged: answer Error::forgotten
 };
+
+constexpr std::string_view to_string(Admission a) {
+  switch (a) {
+    case Admission::fresh:
+      return "fresh";
+    case Admission::in_progress:
+      return "in_progress";
+    case Admission::done:
+      return "done";
+    case Admission::forgotten:
+      return "forgotten";
+  }
+  return "?";
+}
 
 class DuplicateFilter {
  public:

@@ -48,9 +48,12 @@ inline constexpr std::size_t kHeaderSize = 36;
 
 // Appends the header's 36 bytes to `out`.
 void write_header(std::string& out, const Header& h);
-// "request 1.2 xid 3 (acks 2) client 5f3a0c1e" (service.procedure), for traces; "not an RPC
-// message" otherwise.
+// "request lock.acquire xid 3 (acks 2) client 5f3a0c1e", for traces: the procedure's name once
+// this process has served or called it (else "service.procedure" numbers); "not an RPC message"
+// otherwise.
 std::string describe(std::string_view message);
+// Tells describe() the name of a procedure (rpc::Service and rpc::Client do; thread-safe).
+void name_procedure(ServiceId service, ProcedureId procedure, std::string_view name);
 
 // Parses the header at the front of `message`; nullopt when it is not a valid one (with `why`).
 std::optional<Header> read_header(std::string_view message, std::string* why = nullptr);

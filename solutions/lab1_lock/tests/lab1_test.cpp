@@ -3,9 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "dsys/testing/lab.hpp"
 #include "dsys/testing/process.hpp"
@@ -497,12 +499,26 @@ TEST_CASE("a restarted lock server is detected by its clients",
 // ------------------------------------------------------------------ the real programs
 
 namespace {
+// If `process` has exited, says so with its last words, on a line the grader puts in its table.
+void report_if_dead(dsys::testing::Process& process, std::string_view name) {
+  const auto status = process.wait(0ms);
+  if (!status) return;
+  std::string last;
+  std::istringstream lines(process.output());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+  }
+  std::cout << "dsys: child process " << name << " exited with status " << *status << ": " << last
+            << std::endl;
+}
+
 void run_lock_tester(unsigned lossy) {
   const std::string bin = DSYS_APPS_DIR;
   const std::vector<std::string> env = {fmt::format("DSYS_RPC_LOSSY={}", lossy)};
   dsys::testing::Process server({bin + "/lock_server", "0"}, env);
   auto line = server.wait_for_line("listening on", 20s);
   INFO("lock_server output:\n" << server.output());
+  if (!line) report_if_dead(server, "lock_server");
   REQUIRE(line);
   const std::string port = line->substr(line->rfind(':') + 1);
 
@@ -513,6 +529,7 @@ void run_lock_tester(unsigned lossy) {
 
   dsys::testing::Process tester({bin + "/lock_tester", port}, env);
   auto status = tester.wait(100s);
+  report_if_dead(server, "lock_server");  // a server that died explains the tester's failure
   INFO("lock_tester output:\n" << tester.output());
   REQUIRE(status);
   CHECK(*status == 0);
