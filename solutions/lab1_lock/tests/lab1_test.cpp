@@ -97,6 +97,19 @@ void check_at_most_once(TestWorld& world, dsys::sim::NodeId server,
   });
 }
 
+// Client 2 (B) asks for `lock`, waiting at most 2 s, and the world runs until it is done:
+// `events` gets "LABEL: RESULT".
+void second_client_asks(TestWorld& world, dsys::sim::NodeId server, dsys::lock::LockId lock,
+                        std::string label, std::vector<std::string>& events) {
+  add_client(
+      world, server, 2,
+      [&events, lock, label](Context&, LockClient& client) -> Task<void> {
+        events.push_back(label + ": " + show(co_await client.acquire(lock)));
+      },
+      Calls::resend, 2s);
+  world.run_until_idle(1min);
+}
+
 // Who the clients believe holds each lock; any overlap is a violation of mutual exclusion.
 struct Holders {
   std::map<dsys::lock::LockId, int> inside;
@@ -375,13 +388,7 @@ TEST_CASE("a copy of an acquire that arrives after its reply runs nothing and ge
   REQUIRE(first_acquire);
   world.inject(a, server, *first_acquire);
   world.run_until([&] { return a_done; }, 1min);
-  add_client(
-      world, server, 2,
-      [&](Context&, LockClient& client) -> Task<void> {
-        events.push_back("B acquire: " + show(co_await client.acquire(9)));
-      },
-      Calls::resend, 2s);
-  world.run_until_idle(1min);
+  second_client_asks(world, server, 9, "B acquire", events);
   // Had the copy run, A would hold lock 9 a second time and B could never get it.
   CHECK(events == std::vector<std::string>{"A acquire: ok", "A release: ok", "B acquire: ok"});
 }
@@ -408,13 +415,7 @@ TEST_CASE("a copy of an acquire that arrives after the client acknowledged it ru
   REQUIRE(first_acquire);
   world.inject(a, server, *first_acquire);
   world.run_for(100ms);
-  add_client(
-      world, server, 2,
-      [&](Context&, LockClient& client) -> Task<void> {
-        events.push_back("B acquire: " + show(co_await client.acquire(9)));
-      },
-      Calls::resend, 2s);
-  world.run_until_idle(1min);
+  second_client_asks(world, server, 9, "B acquire", events);
   CHECK(events == std::vector<std::string>{"A acquire: ok", "A release: ok", "B acquire: ok"});
 }
 
@@ -444,13 +445,7 @@ TEST_CASE("a late duplicate of a release never frees someone else's lock",
   REQUIRE(first_release);
   world.inject(a, server, *first_release);
   world.run_for(100ms);
-  add_client(
-      world, server, 2,
-      [&](Context&, LockClient& client) -> Task<void> {
-        events.push_back("B acquire while A holds: " + show(co_await client.acquire(4)));
-      },
-      Calls::resend, 2s);
-  world.run_until_idle(1min);
+  second_client_asks(world, server, 4, "B acquire while A holds", events);
   CHECK(events == std::vector<std::string>{"A acquire: ok", "A release: ok", "A acquire again: ok",
                                            "B acquire while A holds: rpc error: timeout"});
 }
