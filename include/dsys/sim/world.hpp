@@ -110,7 +110,6 @@ struct NodeEvent {
 };
 std::string_view to_string(NodeEvent::Kind kind);
 
-
 class World {
  public:
   using Factory = core::NodeFactory;
