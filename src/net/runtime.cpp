@@ -661,7 +661,11 @@ class Runtime::Impl final : public core::Host {
     if (!ec && n == c->pending.size()) {
       c->pending.clear();
       c->last_activity = Clock::now();
-      if (c->closing) drop(c);
+      if (c->closing) {
+        drop(c);
+      } else {
+        resume_reading(c);
+      }
       return;
     }
     if (!ec) c->pending.erase(0, n);
@@ -679,11 +683,15 @@ class Runtime::Impl final : public core::Host {
                         c->writing_bytes.clear();
                         c->last_activity = Clock::now();
                         write(c);
-                        if (c->paused && c->queued() <= options_.limits.pause_reading_at / 2) {
-                          c->paused = false;
-                          read(c);
-                        }
+                        resume_reading(c);
                       });
+  }
+
+  // Reads a peer's requests again once it has taken most of what was queued to it.
+  void resume_reading(const ConnectionPtr& c) {
+    if (c->closed || !c->paused || c->queued() > options_.limits.pause_reading_at / 2) return;
+    c->paused = false;
+    read(c);
   }
 
   void enqueue(Address to, std::string_view message) {
