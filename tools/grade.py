@@ -70,7 +70,7 @@ def list_tests(binary):
             continue
         limit = re.search(r"\[timeout:(\d+)\]", tags)
         tests.append({"number": len(tests) + 1, "name": name, "points": int(points.group(1)),
-                      "timeout": int(limit.group(1)) if limit else 120})
+                      "timeout": int(limit.group(1)) if limit else 120, "tags": tags})
     return tests
 
 

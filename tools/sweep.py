@@ -16,30 +16,20 @@ import subprocess
 import sys
 import time
 
+import grade  # tools/grade.py: how tests are listed and named to Catch2
+
 
 def graded_simulated_tests(binary):
-    listing = subprocess.run([binary, "--dsys-list"], capture_output=True, text=True, check=True)
-    tests = []
-    for line in listing.stdout.splitlines():
-        if "\t" not in line:
-            continue
-        name, tags = line.split("\t", 1)
-        if "[points:" in tags and "[processes]" not in tags:
-            tests.append(name)
-    return tests
-
-
-def catch_spec(name):
-    # Catch2 reads commas as "or" and a leading '[' as a tag: escape them.
-    return name.replace("\\", "\\\\").replace(",", "\\,").replace("[", "\\[")
+    """The graded tests that run in the simulated world (not tagged [processes])."""
+    return [t for t in grade.list_tests(binary) if "[processes]" not in t["tags"]]
 
 
 def run_one(binary, name, seed, timeout):
     env = dict(os.environ, DSYS_SEED=str(seed))
     env.setdefault("DSYS_TRACE_DIR", os.path.join(os.path.dirname(binary), "sweep-traces"))
     try:
-        done = subprocess.run([binary, catch_spec(name)], capture_output=True, text=True, env=env,
-                              timeout=timeout)
+        done = subprocess.run([binary, grade.catch_spec(name)], capture_output=True, text=True,
+                              env=env, timeout=timeout)
         return seed, done.returncode == 0, done.stdout + done.stderr
     except subprocess.TimeoutExpired as e:
         out = (e.stdout or b"").decode(errors="replace") if isinstance(e.stdout, bytes) else (e.stdout or "")
@@ -52,7 +42,6 @@ def main():
     parser.add_argument("--tests", required=True, help="the lab's test program, built from solutions/")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    parser.add_argument("--timeout", type=int, default=120, help="seconds per run")
     args = parser.parse_args()
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
@@ -61,14 +50,14 @@ def main():
     tests = graded_simulated_tests(args.tests)
     failures = {}
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        futures = {(name, seed): pool.submit(run_one, args.tests, name, seed, args.timeout)
-                   for name in tests for seed in range(1, args.seeds + 1)}
+        futures = {(t["name"], seed): pool.submit(run_one, args.tests, t["name"], seed, t["timeout"])
+                   for t in tests for seed in range(1, args.seeds + 1)}
         for (name, seed), future in futures.items():
             seed, ok, output = future.result()
             if not ok and (name not in failures or seed < failures[name][0]):
                 failures[name] = (seed, output)
     seconds = time.monotonic() - start
-    for name in tests:
+    for name in (t["name"] for t in tests):
         if name in failures:
             seed, output = failures[name]
             print(f"sweep {args.lab}: FAILS on the reference for DSYS_SEED={seed}: {name}")
