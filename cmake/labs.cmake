@@ -165,12 +165,14 @@ function(dsys_add_lab name dir)
   endif()
 endfunction()
 
-# dsys_add_lab_program(LAB PROGRAM SOURCES...)
+# dsys_add_lab_program(LAB PROGRAM SOURCES... [LINK LIBRARY...])
 #
 # The program PROGRAM of lab LAB (lock_server, yfs_client, ...), built from SOURCES against each
-# flavour of LAB, into that flavour's directory. The labs that build on LAB have it too (the one
-# built on their base), unless they declare a PROGRAM of their own.
+# flavour of LAB (and the LINK libraries, such as dsys_fuse), into that flavour's directory. The
+# labs that build on LAB have it too (the one built on their base), unless they declare a PROGRAM
+# of their own.
 function(dsys_add_lab_program lab program)
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "LINK")
   get_property(flavours GLOBAL PROPERTY DSYS_LAB_${lab}_FLAVOURS)
   if(NOT flavours)
     message(FATAL_ERROR "dsys_add_lab_program(${lab} ${program}): no lab ${lab}")
@@ -178,8 +180,8 @@ function(dsys_add_lab_program lab program)
   foreach(flavour ${flavours})
     _dsys_lab_target(${lab} ${flavour} target)
     get_property(out GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour})
-    add_executable(${target}_${program} ${ARGN})
-    target_link_libraries(${target}_${program} PRIVATE ${target})
+    add_executable(${target}_${program} ${arg_UNPARSED_ARGUMENTS})
+    target_link_libraries(${target}_${program} PRIVATE ${target} ${arg_LINK})
     set_target_properties(${target}_${program} PROPERTIES OUTPUT_NAME ${program}
                                                           RUNTIME_OUTPUT_DIRECTORY ${out})
     add_dependencies(${target}_tests ${target}_${program})
@@ -262,3 +264,5 @@ endfunction()
 cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _dsys_finish_labs)
 
 dsys_add_lab(lab1 lab1_lock)
+dsys_add_lab(lab2 lab2_fileserver DEPENDS lab1)
+dsys_add_lab(lab3 lab3_rw DEPENDS lab2)

@@ -324,6 +324,11 @@ class Runtime::Impl final : public core::Host {
   core::Time now() const override {
     return core::Time(std::chrono::duration_cast<core::Duration>(Clock::now() - start_));
   }
+  std::int64_t wall_time_ns() const override {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
   // Timers: one asio timer for the node, over a heap of deadlines, firing on whole milliseconds
   // so that a busy node wakes at most a thousand times a second for its timers. Cancelling is
   // lazy: a deadline whose waiter has gone finds nothing to wake (Context::wake ignores it).

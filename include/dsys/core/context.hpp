@@ -51,6 +51,13 @@ class Host {
  public:
   virtual ~Host() = default;
   virtual Time now() const = 0;
+  // The calendar time, for timestamps people read (a file's mtime): nanoseconds since the Unix
+  // epoch. Default (the simulated world): kSimulatedEpoch plus now(), so runs stay reproducible.
+  virtual std::int64_t wall_time_ns() const {
+    return kSimulatedEpochNs + now().time_since_epoch().count();
+  }
+  // 2026-01-01T00:00:00Z: when every simulated world's calendar starts.
+  static constexpr std::int64_t kSimulatedEpochNs = 1767225600LL * 1000000000LL;
   // Call Context::wake(id, WakeCause::timer) at `when` (or soon after), unless cancelled.
   virtual void arm_timer(Time when, WaiterId id) = 0;
   virtual void cancel_timer(WaiterId id) = 0;
@@ -107,6 +114,9 @@ class Context {
   Address address() const { return self_; }
   const std::string& name() const { return name_; }
   Time now() const { return host_.now(); }
+  // Calendar time in ns since the Unix epoch, for timestamps only (file times). Never use it to
+  // measure time: it may jump in the real world. Simulated: a fixed date plus now().
+  std::int64_t wall_time_ns() const { return host_.wall_time_ns(); }
 
   // --- waiting: `co_await ctx.sleep_for(10ms);`
   struct SleepAwaiter {

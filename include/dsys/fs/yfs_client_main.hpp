@@ -1,0 +1,39 @@
+// dsys/fs/yfs_client_main.hpp: the main() of every lab's yfs_client program.
+//
+//   yfs_client MOUNTPOINT EXTENT_PORT LOCK_PORT
+//
+// Mounts the lab's file system at MOUNTPOINT (an existing, empty directory), talking to the
+// extent server at 127.0.0.1:EXTENT_PORT (and, from lab 4 on, the lock server at LOCK_PORT),
+// prints "yfs_client: mounted MOUNTPOINT ..." once the kernel has the mount, and serves until
+// SIGINT or SIGTERM (then unmounts, exit status 0) or until unmounted from outside (exit 0).
+// A bad argument or mount point: a message and exit status 2 or 1. DSYS_RPC_LOSSY and
+// DSYS_RPC_COUNT apply, as in every program.
+//
+// A lab's program is one line:
+//   int main(int argc, char** argv) {
+//     return dsys::fs::yfs_client_main<dsys::fs::ClientNode<dsys::lab3::RwClient>>(argc, argv);
+//   }
+#pragma once
+
+#include <functional>
+
+#include "dsys/fs/file_system.hpp"
+#include "dsys/fs/node.hpp"
+#include "dsys/net/runtime.hpp"
+
+namespace dsys::fs {
+
+using MakeNode = std::function<core::NodeFactory(const Servers&)>;
+using FileSystemOf = std::function<FileSystem&(net::Runtime&)>;
+
+int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of);
+
+// Node: built as Node(core::Context&, Servers), with `fs()` giving its FileSystem.
+template <class Node>
+int yfs_client_main(int argc, char** argv) {
+  return run_yfs_client(
+      argc, argv, [](const Servers& s) { return core::make_node<Node>(s); },
+      [](net::Runtime& runtime) -> FileSystem& { return runtime.service<Node>().fs(); });
+}
+
+}  // namespace dsys::fs

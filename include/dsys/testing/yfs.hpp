@@ -1,0 +1,139 @@
+// dsys/testing/yfs.hpp: yfs in the simulated world, for the labs' tests (labs 2-6).
+//
+// One extent server node and `clients` yfs client nodes (each an fs::ClientNode<FS>), on a
+// TestWorld whose network the test chooses. A test drives a client by running file-system
+// operations on its node, one at a time (run) or several at once (start):
+//
+//   TestWorld world({.seed = 7, .faults = testing::lossy_network(), .label = "lab2-create"});
+//   SimYfs<lab2::ExtentServer, lab2::YfsClient> yfs(world, 2);
+//   auto inum = yfs.run(1, [](auto& fs) { return fs.create(fs::kRootInum, "a"); });
+//   REQUIRE(inum);                       // a fs::Result<fs::Inum>
+//
+// The operation is a callable taking the client's FS& and returning its core::Task; run() returns
+// what the task returns. Arguments the operation takes by value (names, data) are its own.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "dsys/fs/directory.hpp"
+#include "dsys/fs/node.hpp"
+#include "dsys/testing/lab.hpp"
+
+namespace dsys::testing {
+
+using namespace std::chrono_literals;
+
+// A network that drops, duplicates and reorders (each independently, per message).
+inline sim::LinkFaults lossy_network() {
+  return {.drop = 0.05, .duplicate = 0.05, .reorder = 0.1};
+}
+
+namespace detail {
+template <class T>
+struct TaskResult;
+template <class T>
+struct TaskResult<core::Task<T>> {
+  using type = T;
+};
+}  // namespace detail
+
+// ExtentServer: built as ExtentServer(core::Context&), with
+//   std::optional<std::string> peek(extent::ExtentId) const   (the bytes, or none; no side effect)
+// FS: a FileSystem built as FS(core::Context&, extent::Store&).
+template <class ExtentServer, class FS>
+class SimYfs {
+ public:
+  using Node = fs::ClientNode<FS>;
+
+  SimYfs(TestWorld& world, int clients) : world_(world) {
+    server_ = world.add_node("extent_server", core::make_node<ExtentServer>());
+    for (int i = 1; i <= clients; ++i) {
+      clients_.push_back(world.add_node(
+          fmt::format("yfs{}", i), core::make_node<Node>(fs::Servers{world.address(server_)})));
+    }
+  }
+
+  sim::NodeId server() const { return server_; }
+  sim::NodeId client(int i) const { return clients_.at(static_cast<std::size_t>(i - 1)); }
+  int clients() const { return static_cast<int>(clients_.size()); }
+  FS& fs(int i) { return world_.service<Node>(client(i)).fs(); }
+  ExtentServer& extent_server() { return world_.service<ExtentServer>(server_); }
+
+  // Starts `op(fs)` on client i's node; the returned optional holds its result once it is done.
+  template <class F>
+  auto start(int i, F op) {
+    using T = typename detail::TaskResult<decltype(op(std::declval<FS&>()))>::type;
+    auto result = std::make_shared<std::optional<T>>();
+    FS* fs_of_client = &fs(i);
+    world_.context(client(i)).spawn(
+        [result, fs_of_client, op = std::move(op)]() mutable -> core::Task<void> {
+          result->emplace(co_await op(*fs_of_client));
+        });
+    return result;
+  }
+
+  // Runs `op(fs)` on client i's node until it is done (at most `limit` of simulated time) and
+  // returns its result. An operation that does not finish in time fails the test.
+  template <class F>
+  auto run(int i, F op, core::Duration limit = 10min) {
+    auto result = start(i, std::move(op));
+    const bool done = world_.run_until([&] { return result->has_value(); }, limit);
+    INFO("client " << i << "'s operation did not finish in " << limit / 1min
+                   << " min of simulated time: it is waiting for something that never comes");
+    REQUIRE(done);
+    return std::move(**result);
+  }
+
+  // Checks after every event that every directory reachable from the root, as the extent
+  // server holds it, decodes, lists no name twice, and names only inodes whose extents exist.
+  void check_directories() {
+    world_.add_invariant("directories are well formed", [this]() -> std::string {
+      if (!world_.is_up(server_)) return "";
+      return directory_problem();
+    });
+  }
+
+  // What is wrong with the directories now ("" when nothing is).
+  std::string directory_problem() {
+    ExtentServer& server = extent_server();
+    std::vector<fs::Inum> todo = {fs::kRootInum};
+    std::set<fs::Inum> seen;
+    while (!todo.empty()) {
+      const fs::Inum dir = todo.back();
+      todo.pop_back();
+      if (!seen.insert(dir).second) continue;
+      const std::optional<std::string> bytes = server.peek(dir);
+      if (!bytes) return fmt::format("directory {:#x} has no extent", dir);
+      const auto decoded = fs::Directory::decode(*bytes);
+      if (!decoded) return fmt::format("directory {:#x}'s extent does not decode", dir);
+      std::set<std::string> names;
+      for (const auto& e : decoded->entries()) {
+        if (!names.insert(e.name).second) {
+          return fmt::format("directory {:#x} lists '{}' twice", dir, e.name);
+        }
+        if (!server.peek(e.inum)) {
+          return fmt::format("directory {:#x} lists '{}' as inode {:#x}, which has no extent", dir,
+                             e.name, e.inum);
+        }
+        if (fs::is_directory(e.inum)) todo.push_back(e.inum);
+      }
+    }
+    return "";
+  }
+
+ private:
+  TestWorld& world_;
+  sim::NodeId server_;
+  std::vector<sim::NodeId> clients_;
+};
+
+}  // namespace dsys::testing

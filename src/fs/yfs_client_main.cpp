@@ -1,0 +1,68 @@
+// The yfs_client program's main: see dsys/fs/yfs_client_main.hpp.
+#include "dsys/fs/yfs_client_main.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <optional>
+#include <string>
+
+#include <fmt/format.h>
+
+#include "dsys/fs/fuse.hpp"
+
+namespace dsys::fs {
+
+namespace {
+
+std::optional<core::Address> port_argument(const std::string& text, std::string_view what) {
+  auto address = core::Address::parse(text);
+  if (!address) {
+    std::cerr << fmt::format("yfs_client: {} '{}' is not a port number (1-65535)\n", what, text);
+  }
+  return address;
+}
+
+}  // namespace
+
+int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of) {
+  if (argc != 4) {
+    std::cerr << "usage: yfs_client MOUNTPOINT EXTENT_PORT LOCK_PORT\n"
+                 "  mounts yfs at MOUNTPOINT (an empty directory), served by the extent server at\n"
+                 "  127.0.0.1:EXTENT_PORT and the lock server at 127.0.0.1:LOCK_PORT (used from\n"
+                 "  lab 4 on); unmounts on SIGINT or SIGTERM\n";
+    return 2;
+  }
+  const std::string mountpoint = argv[1];
+  const auto extent = port_argument(argv[2], "EXTENT_PORT");
+  const auto lock = port_argument(argv[3], "LOCK_PORT");
+  if (!extent || !lock) return 2;
+  if (auto why = check_mountpoint(mountpoint); !why.empty()) {
+    std::cerr << "yfs_client: " << why << "\n";
+    return 1;
+  }
+  try {
+    auto options = net::Options::from_environment();
+    options.name = "yfs_client";
+    options.listen_port = 0;  // callbacks reach it here (lab 5's revoke and retry)
+    options.stop_on_signals = true;
+    net::Runtime runtime(options, make(Servers{*extent, *lock}));
+    bool ok = true;
+    {
+      FuseMount mount(runtime, fs_of(runtime), mountpoint);
+      fmt::print("yfs_client: mounted {} (extent server {}, lock server {})\n", mountpoint,
+                 extent->to_string(), lock->to_string());
+      std::fflush(stdout);
+      ok = runtime.run();
+      // Answer (with EIO) whatever the kernel still waits for, then unmount.
+      runtime.context().shutdown();
+      if (!ok) std::cerr << "yfs_client: stopped: " << runtime.failure() << "\n";
+    }
+    std::cerr << fmt::format("yfs_client: unmounted {}\n", mountpoint);
+    return ok ? 0 : 1;
+  } catch (const std::exception& e) {
+    std::cerr << "yfs_client: " << e.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace dsys::fs
