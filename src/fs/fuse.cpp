@@ -174,9 +174,11 @@ class FuseMount::Impl {
   // --- the operations
 
   static void init(void*, fuse_conn_info* conn) {
-    // Data goes through read and write requests, never spliced pipes; no write-back cache.
+    // Data goes through read and write requests, never spliced pipes; no write-back cache. And
+    // open(O_TRUNC) truncates with a setattr of size 0 first (the FileSystem's setattr), rather
+    // than asking open itself to truncate.
     conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE | FUSE_CAP_SPLICE_MOVE |
-                    FUSE_CAP_WRITEBACK_CACHE);
+                    FUSE_CAP_WRITEBACK_CACHE | FUSE_CAP_ATOMIC_O_TRUNC);
   }
 
   static void lookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
