@@ -430,7 +430,7 @@ class Run {
     watchdog.arm("mounting memfs", kStartLimit + kSlack, fs.pids());
     wait_for_mount(fs.path, fs.programs.back().get(), deadline);
     watchdog.disarm();
-    fs.note = program + ": in memory, one libfuse3 thread, nothing cached in the kernel";
+    fs.note = program + ": in memory, one libfuse3 thread, no kernel caching";
     return fs;
   }
 
