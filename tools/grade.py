@@ -182,8 +182,15 @@ def run_one(binary, test, lab, env, replay_args, log_dir):
         raw, _ = proc.communicate(timeout=test["timeout"])
         code = proc.returncode
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        raw, _ = proc.communicate()
+        # SIGTERM first, to the test and the programs it started (its process group), so that
+        # they stop cleanly (a yfs_client unmounts); its output ends when all of them have gone.
+        # SIGKILL for whatever is still there after 5 s.
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            raw, _ = proc.communicate(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raw, _ = proc.communicate()
         code = None
     finally:
         with _running_lock:

@@ -55,9 +55,10 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
       ok = runtime.run();
       // Answer (with EIO) whatever the kernel still waits for, then unmount.
       runtime.context().shutdown();
-      if (!ok) std::cerr << "yfs_client: stopped: " << runtime.failure() << "\n";
     }
     std::cerr << fmt::format("yfs_client: unmounted {}\n", mountpoint);
+    // Last, so that it is the line a test's report shows: why it stopped.
+    if (!ok) std::cerr << "yfs_client: stopped: " << runtime.failure() << "\n";
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "yfs_client: " << e.what() << "\n";

@@ -416,7 +416,12 @@ std::vector<YfsCluster::Named> YfsCluster::processes() {
   return all;
 }
 
-void YfsCluster::report_if_dead() {
+void YfsCluster::report_if_dead(core::Duration grace) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (bool running = true; running && std::chrono::steady_clock::now() < deadline;) {
+    running = false;
+    for (const auto& [name, process] : processes()) running |= !process->wait(20ms);
+  }
   for (const auto& [name, process] : processes()) {
     const auto status = process->wait(0ms);
     if (!status) continue;

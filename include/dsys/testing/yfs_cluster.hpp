@@ -67,7 +67,10 @@ class YfsCluster {
   //   dsys: child process NAME exited with status N: LAST LINE
   // (the line the grader shows: a dead server or client explains a test's failure). NAME is
   // lock_server, extent_server, or "yfs_client 1", "yfs_client 2", ... (mount 0, 1, ...).
-  void report_if_dead();
+  // `grace`: first wait up to that long for processes that may be on their way out (after a
+  // test's check failed, a client that failed may still be unmounting); healthy processes run
+  // on, so this always takes `grace` in full when one is given.
+  void report_if_dead(core::Duration grace = core::Duration::zero());
   // Every process's name, state and last lines of output, for a failed test's INFO.
   std::string describe();
 
