@@ -7,7 +7,11 @@
 // start the real programs and mount them with FUSE.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/stat.h>
+
+#include <cerrno>
+#include <csignal>
 
 #include <algorithm>
 #include <fstream>
@@ -438,4 +442,32 @@ TEST_CASE("lab 2: yfs_client refuses a missing, a non-empty and a busy mount poi
   CHECK_THAT(bad_port.output(), Catch::Contains("not a port number"));
   // The first mount still works.
   CHECK(write_file(cluster.mount(0) + "/still-here", ""));
+}
+
+TEST_CASE("lab 2: with the extent server killed, a real mount answers EIO instead of hanging",
+          "[lab2][processes][points:5][timeout:120]") {
+  if (auto why = dsys::testing::YfsCluster::fuse_unavailable()) {
+    std::cout << "dsys: skipped: FUSE cannot be used here: " << *why << std::endl;
+    SUCCEED("skipped: " << *why);
+    return;
+  }
+  dsys::testing::YfsCluster cluster(DSYS_APPS_DIR, {.mounts = 1});
+  const std::string file = cluster.mount(0) + "/made-before";
+  REQUIRE(write_file(file, ""));
+  struct stat st {};
+  REQUIRE(::stat(file.c_str(), &st) == 0);
+  cluster.extent_server().signal(SIGKILL);
+  REQUIRE(cluster.extent_server().wait(30s));
+  // The kernel asks the yfs client, whose extent calls fail (at once, or after their 10 s
+  // timeout): every answer is an error, EIO, never a hang and never a stale success.
+  errno = 0;
+  CHECK(::stat(file.c_str(), &st) == -1);
+  CHECK(errno == EIO);
+  errno = 0;
+  CHECK(::open((cluster.mount(0) + "/made-after").c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644) ==
+        -1);
+  CHECK(errno == EIO);
+  // The client itself is still there, serving.
+  cluster.report_if_dead();
+  CHECK_FALSE(cluster.yfs_client(0).wait(std::chrono::milliseconds(0)));
 }
