@@ -231,7 +231,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 2: 200 files with 40-letter names created through one client are each listed "
     "exactly once through another, and random checks agree",
-    "[lab2][part2][points:20][timeout:120]") {
+    "[lab2][part2][points:15][timeout:120]") {
   TestWorld world({.seed = 204, .faults = dsys::testing::lossy_network(), .label = "lab2-many"});
   Yfs yfs(world, 2);
   yfs.check_directories();
