@@ -389,7 +389,7 @@ void run_yfs_tester(unsigned lossy) {
   CHECK(dsys::testing::send_raw(*dsys::core::Address::parse(std::to_string(cluster.extent_port())),
                                 garbage));
   dsys::testing::Process tester(
-      {std::string(DSYS_APPS_DIR) + "/yfs_tester", "lab2", cluster.mount(0), cluster.mount(1)});
+      {DSYS_APPS_DIR "/yfs_tester", "lab2", cluster.mount(0), cluster.mount(1)});
   auto status = tester.wait(150s);
   // A yfs_client that failed may still be unmounting when the tester reports: give it a moment.
   cluster.report_if_dead(status == 0 ? 0s : 3s);
@@ -419,7 +419,7 @@ TEST_CASE("lab 2: yfs_client refuses a missing, a non-empty and a busy mount poi
     return;
   }
   dsys::testing::YfsCluster cluster(DSYS_APPS_DIR, {.mounts = 1});
-  const std::string program = std::string(DSYS_APPS_DIR) + "/yfs_client";
+  const std::string program = DSYS_APPS_DIR "/yfs_client";
   const std::string port = std::to_string(cluster.extent_port());
   const std::string dir = cluster.directory();
   auto refused = [&](const std::string& mountpoint, const std::string& says) {

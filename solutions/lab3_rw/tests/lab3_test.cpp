@@ -290,7 +290,7 @@ void run_yfs_tester(unsigned lossy) {
   }
   dsys::testing::YfsCluster cluster(DSYS_APPS_DIR, {.lock_lossy = lossy});
   dsys::testing::Process tester(
-      {std::string(DSYS_APPS_DIR) + "/yfs_tester", "lab3", cluster.mount(0), cluster.mount(1)});
+      {DSYS_APPS_DIR "/yfs_tester", "lab3", cluster.mount(0), cluster.mount(1)});
   auto status = tester.wait(150s);
   // A yfs_client that failed may still be unmounting when the tester reports: give it a moment.
   cluster.report_if_dead(status == 0 ? 0s : 3s);
