@@ -28,10 +28,11 @@ class ExtentServer {
   // directory: see dsys/fs/directory.hpp).
   explicit ExtentServer(core::Context& ctx);
 
-  // Stores `data` as extent `id`. Its size becomes data's; its mtime and ctime become
-  // `times->mtime` and `times->ctime` when `times` is given, else now (ctx.wall_time_ns()); a new
-  // extent's atime is set the same way (an existing one keeps its atime unless `times` gives
-  // one). More than extent::kMaxExtentSize bytes: extent::Status::too_big, and nothing changes.
+  // Stores `data` as extent `id`; its size becomes data's. Times: when `times` is given, all
+  // three (atime, mtime, ctime) become those it gives (lab 6's cache keeps times itself);
+  // otherwise mtime and ctime become now (ctx_.wall_time_ns()), and so does atime for a new
+  // extent (an existing one keeps its atime). More than extent::kMaxExtentSize bytes:
+  // extent::Status::too_big, and nothing changes.
   // Tested by: "lab 2: the extent server keeps bytes and attributes", every yfs test.
   extent::Status put(extent::ExtentId id, std::string data,
                      const std::optional<extent::Attributes>& times);

@@ -30,7 +30,8 @@ class RwClient : public lab2::YfsClient {
   core::Task<Result<Attributes>> setattr(Inum inum, std::uint64_t size) override;
 
   // Up to `size` bytes of file `inum` starting at `offset`: fewer when the file ends sooner, none
-  // when `offset` is at or past its end (not an error). Error::is_directory for a directory.
+  // when `offset` is at or past its end (not an error). Error::is_directory for a directory's
+  // inum (without asking the store), Error::not_found for no such file.
   // Tested by: "lab 3: writes of 600 and 4111 bytes ...", "lab 3: reads at and past the end ...".
   core::Task<Result<std::string>> read(Inum inum, std::uint64_t offset, std::size_t size) override;
 
@@ -38,7 +39,10 @@ class RwClient : public lab2::YfsClient {
   // overwriting what is there and extending the file as needed; a gap between the old end and
   // `offset` reads as zero bytes. Returns data.size(). Writing no bytes changes nothing.
   // Error::file_too_big when offset + data.size() would pass fs::kMaxFileSize (mind overflow:
-  // offset may be near 2^64), and nothing changes. Error::is_directory for a directory.
+  // offset may be near 2^64), and nothing changes; an offset past the limit is file_too_big
+  // even for no bytes. With kAtEnd the limit can only be checked once the extent is read.
+  // Error::is_directory for a directory's inum (without asking the store), Error::not_found for
+  // no such file.
   // Tested by: "lab 3: writes of 600 and 4111 bytes ...", "lab 3: an append ...", "lab 3: a write
   // at offset 190 ...", "lab 3: a write past the end leaves zeros ...", "lab 3: too big ...".
   core::Task<Result<std::size_t>> write(Inum inum, std::uint64_t offset, std::string data) override;

@@ -43,15 +43,17 @@ class YfsClient : public fs::FileSystem {
   core::Task<Result<Attributes>> getattr(Inum inum) override;
 
   // Looks `name` up in directory `parent`. Error::not_found when it is not there (or `parent`
-  // does not exist), Error::not_directory when `parent` is a file.
+  // does not exist), Error::not_directory when `parent` is a file's inum (whether or not that
+  // file exists: say so without asking the store).
   // Tested by: "lab 2: a file created through one client is found ...", "lab 2: 200 files ...".
   core::Task<Result<Inum>> lookup(Inum parent, std::string name) override;
 
   // Creates an empty file `name` in directory `parent`:
   //   - fs::check_new_name(name) first (Error::invalid_name, Error::name_too_long);
   //   - Error::not_directory when `parent` is a file, Error::exists when `name` is taken;
-  //   - a new inum: random, from ctx_.rng(), with fs::kFileBit set, and not in use (ask the
-  //     store: an extent that exists is taken; pick again);
+  //   - a new inum: random, from ctx_.rng(), with fs::kFileBit set, and not in use: ask
+  //     store_.getattr (not get, which would move the extent's atime); an extent that exists is
+  //     taken, so pick again;
   //   - put the new file's extent (empty) first, then the directory with the new entry, so that
   //     the directory never names an inode that does not exist.
   // Returns the new inum.
@@ -59,7 +61,7 @@ class YfsClient : public fs::FileSystem {
   core::Task<Result<Inum>> create(Inum parent, std::string name) override;
 
   // The entries of directory `dir`, in the order fs::Directory keeps them. Error::not_directory
-  // when `dir` is a file, Error::not_found when it does not exist.
+  // when `dir` is a file's inum (as lookup), Error::not_found when it does not exist.
   // Tested by: "lab 2: a file created ...", "lab 2: 200 files ...".
   core::Task<Result<std::vector<DirEntry>>> readdir(Inum dir) override;
 
