@@ -1,11 +1,11 @@
 // dsys/testing/yfs.hpp: yfs in the simulated world, for the labs' tests (labs 2-6).
 //
-// One extent server node and `clients` yfs client nodes (each an fs::ClientNode<FS>), on a
-// TestWorld whose network the test chooses. A test drives a client by running file-system
+// One extent server node (and, from lab 4 on, a lock server node) and `clients` yfs client nodes,
+// on a TestWorld whose network the test chooses. A test drives a client by running file-system
 // operations on its node, one at a time (run) or several at once (start):
 //
 //   TestWorld world({.seed = 7, .faults = testing::lossy_network(), .label = "lab2-create"});
-//   SimYfs<lab2::ExtentServer, lab2::YfsClient> yfs(world, 2);
+//   SimYfs<lab2::ExtentServer, fs::ClientNode<lab2::YfsClient>> yfs(world, 2);
 //   auto inum = yfs.run(1, [](auto& fs) { return fs.create(fs::kRootInum, "a"); });
 //   REQUIRE(inum);                       // a fs::Result<fs::Inum>
 //
@@ -20,6 +20,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -48,29 +49,36 @@ struct TaskResult<core::Task<T>> {
 
 // ExtentServer: built as ExtentServer(core::Context&), with
 //   std::optional<std::string> peek(extent::ExtentId) const   (the bytes, or none; no side effect)
-// FS: a FileSystem built as FS(core::Context&, extent::Store&).
-template <class ExtentServer, class FS>
+// Node: a yfs client node, built as Node(core::Context&, fs::Servers), whose fs() is its
+// FileSystem (fs::ClientNode<FS> for labs 2 and 3).
+// LockServer: void (no lock server), or built as LockServer(core::Context&).
+template <class ExtentServer, class Node, class LockServer = void>
 class SimYfs {
  public:
-  using Node = fs::ClientNode<FS>;
-
   SimYfs(TestWorld& world, int clients) : world_(world) {
     server_ = world.add_node("extent_server", core::make_node<ExtentServer>());
+    fs::Servers servers{world.address(server_)};
+    if constexpr (!std::is_void_v<LockServer>) {
+      lock_server_ = world.add_node("lock_server", core::make_node<LockServer>());
+      servers.lock = world.address(lock_server_);
+    }
     for (int i = 1; i <= clients; ++i) {
-      clients_.push_back(world.add_node(
-          fmt::format("yfs{}", i), core::make_node<Node>(fs::Servers{world.address(server_)})));
+      clients_.push_back(world.add_node(fmt::format("yfs{}", i), core::make_node<Node>(servers)));
     }
   }
 
   sim::NodeId server() const { return server_; }
+  sim::NodeId lock_server() const { return lock_server_; }  // (with a LockServer)
   sim::NodeId client(int i) const { return clients_.at(static_cast<std::size_t>(i - 1)); }
   int clients() const { return static_cast<int>(clients_.size()); }
-  FS& fs(int i) { return world_.service<Node>(client(i)).fs(); }
+  Node& node(int i) { return world_.service<Node>(client(i)); }
+  auto& fs(int i) { return node(i).fs(); }
   ExtentServer& extent_server() { return world_.service<ExtentServer>(server_); }
 
   // Starts `op(fs)` on client i's node; the returned optional holds its result once it is done.
   template <class F>
   auto start(int i, F op) {
+    using FS = std::remove_reference_t<decltype(fs(i))>;  // the node's FileSystem type
     using T = typename detail::TaskResult<decltype(op(std::declval<FS&>()))>::type;
     auto result = std::make_shared<std::optional<T>>();
     FS* fs_of_client = &fs(i);
@@ -133,6 +141,7 @@ class SimYfs {
  private:
   TestWorld& world_;
   sim::NodeId server_;
+  sim::NodeId lock_server_{};
   std::vector<sim::NodeId> clients_;
 };
 

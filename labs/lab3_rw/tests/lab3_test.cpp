@@ -23,7 +23,8 @@ using dsys::fs::Error;
 using dsys::fs::Inum;
 using dsys::fs::kRootInum;
 using dsys::testing::TestWorld;
-using Yfs = dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::fs::ClientNode<dsys::lab3::RwClient>>;
+using Yfs =
+    dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::fs::ClientNode<dsys::lab3::RwClient>>;
 
 namespace {
 

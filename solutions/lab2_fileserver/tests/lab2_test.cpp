@@ -36,7 +36,8 @@ using dsys::fs::Error;
 using dsys::fs::Inum;
 using dsys::fs::kRootInum;
 using dsys::testing::TestWorld;
-using Yfs = dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::fs::ClientNode<dsys::lab2::YfsClient>>;
+using Yfs =
+    dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::fs::ClientNode<dsys::lab2::YfsClient>>;
 
 namespace {
 
