@@ -15,6 +15,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -28,6 +30,8 @@
 #include "dsys/fs/directory.hpp"
 #include "dsys/fs/node.hpp"
 #include "dsys/testing/lab.hpp"
+#include "dsys/testing/process.hpp"
+#include "dsys/testing/yfs_cluster.hpp"
 
 namespace dsys::testing {
 
@@ -144,5 +148,36 @@ class SimYfs {
   sim::NodeId lock_server_{};
   std::vector<sim::NodeId> clients_;
 };
+
+// Why a test that mounts yfs cannot run here, printed for the grader, or nullopt when it can:
+//   if (dsys::testing::skip_without_fuse()) return;
+inline bool skip_without_fuse() {
+  auto why = YfsCluster::fuse_unavailable();
+  if (!why) return false;
+  std::cout << "dsys: skipped: FUSE cannot be used here: " << *why << std::endl;
+  SUCCEED("skipped: " << *why);
+  return true;
+}
+
+// The real programs of `apps_dir` (a lab's DSYS_APPS_DIR) with two FUSE mounts, and
+// `yfs_tester MODE MOUNT1 MOUNT2` run through them: the test passes when the tester does. `before`
+// runs first, on the started cluster (to send a server garbage, say). Skipped where FUSE cannot be
+// used. A client that dies is named in the report (YfsCluster::report_if_dead).
+inline void check_yfs_tester(const std::string& apps_dir, const std::string& mode,
+                             unsigned lock_lossy,
+                             const std::function<void(YfsCluster&)>& before = nullptr,
+                             core::Duration limit = std::chrono::seconds(170)) {
+  if (skip_without_fuse()) return;
+  YfsCluster cluster(apps_dir, {.lock_lossy = lock_lossy});
+  if (before) before(cluster);
+  Process tester({apps_dir + "/yfs_tester", mode, cluster.mount(0), cluster.mount(1)});
+  auto status = tester.wait(limit);
+  // A yfs_client that failed may still be unmounting when the tester reports: give it a moment.
+  cluster.report_if_dead(status == 0 ? core::Duration::zero() : std::chrono::seconds(3));
+  INFO("yfs_tester output:\n" << tester.output());
+  REQUIRE(status);
+  CHECK(*status == 0);
+  CHECK_THAT(tester.output(), Catch::Contains("passed all tests"));
+}
 
 }  // namespace dsys::testing

@@ -378,26 +378,15 @@ namespace {
 
 // Lab 2's programs, two mounts of one file system, and the black-box tester through them.
 void run_yfs_tester(unsigned lossy) {
-  if (auto why = dsys::testing::YfsCluster::fuse_unavailable()) {
-    std::cout << "dsys: skipped: FUSE cannot be used here: " << *why << std::endl;
-    SUCCEED("skipped: " << *why);
-    return;
-  }
-  dsys::testing::YfsCluster cluster(DSYS_APPS_DIR, {.lock_lossy = lossy});
-  // Garbage on the extent server's port first: it must close that connection and keep serving.
-  std::string garbage;
-  for (int i = 0; i < 5000; ++i) garbage.push_back(static_cast<char>((i * 7919 + 17) % 251));
-  CHECK(dsys::testing::send_raw(*dsys::core::Address::parse(std::to_string(cluster.extent_port())),
-                                garbage));
-  dsys::testing::Process tester(
-      {DSYS_APPS_DIR "/yfs_tester", "lab2", cluster.mount(0), cluster.mount(1)});
-  auto status = tester.wait(150s);
-  // A yfs_client that failed may still be unmounting when the tester reports: give it a moment.
-  cluster.report_if_dead(status == 0 ? 0s : 3s);
-  INFO("yfs_tester output:\n" << tester.output());
-  REQUIRE(status);
-  CHECK(*status == 0);
-  CHECK_THAT(tester.output(), Catch::Contains("passed all tests"));
+  dsys::testing::check_yfs_tester(
+      DSYS_APPS_DIR, "lab2", lossy, [](dsys::testing::YfsCluster& cluster) {
+        // Garbage on the extent server's port first: it must close that connection and keep
+        // serving.
+        std::string garbage;
+        for (int i = 0; i < 5000; ++i) garbage.push_back(static_cast<char>((i * 7919 + 17) % 251));
+        const auto port = dsys::core::Address::parse(std::to_string(cluster.extent_port()));
+        CHECK(dsys::testing::send_raw(*port, garbage));
+      });
 }
 
 }  // namespace
@@ -414,11 +403,7 @@ TEST_CASE("lab 2: two real yfs_client mounts pass yfs_tester with a lossy lock s
 
 TEST_CASE("lab 2: yfs_client refuses a missing, a non-empty and a busy mount point",
           "[lab2][processes][points:5][timeout:120]") {
-  if (auto why = dsys::testing::YfsCluster::fuse_unavailable()) {
-    std::cout << "dsys: skipped: FUSE cannot be used here: " << *why << std::endl;
-    SUCCEED("skipped: " << *why);
-    return;
-  }
+  if (dsys::testing::skip_without_fuse()) return;
   dsys::testing::YfsCluster cluster(DSYS_APPS_DIR, {.mounts = 1});
   const std::string program = DSYS_APPS_DIR "/yfs_client";
   const std::string port = std::to_string(cluster.extent_port());
@@ -447,11 +432,7 @@ TEST_CASE("lab 2: yfs_client refuses a missing, a non-empty and a busy mount poi
 
 TEST_CASE("lab 2: with the extent server killed, a real mount answers EIO instead of hanging",
           "[lab2][processes][points:5][timeout:120]") {
-  if (auto why = dsys::testing::YfsCluster::fuse_unavailable()) {
-    std::cout << "dsys: skipped: FUSE cannot be used here: " << *why << std::endl;
-    SUCCEED("skipped: " << *why);
-    return;
-  }
+  if (dsys::testing::skip_without_fuse()) return;
   dsys::testing::YfsCluster cluster(DSYS_APPS_DIR, {.mounts = 1});
   const std::string file = cluster.mount(0) + "/made-before";
   REQUIRE(write_file(file, ""));

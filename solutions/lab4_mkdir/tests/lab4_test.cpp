@@ -433,21 +433,7 @@ TEST_CASE("lab 4: with the lock server down, changes fail with EIO and change no
 namespace {
 
 void run_yfs_tester(unsigned lossy) {
-  if (auto why = dsys::testing::YfsCluster::fuse_unavailable()) {
-    std::cout << "dsys: skipped: FUSE cannot be used here: " << *why << std::endl;
-    SUCCEED("skipped: " << *why);
-    return;
-  }
-  dsys::testing::YfsCluster cluster(DSYS_APPS_DIR, {.lock_lossy = lossy});
-  dsys::testing::Process tester(
-      {DSYS_APPS_DIR "/yfs_tester", "lab4", cluster.mount(0), cluster.mount(1)});
-  auto status = tester.wait(170s);
-  // A yfs_client that failed may still be unmounting when the tester reports: give it a moment.
-  cluster.report_if_dead(status == 0 ? 0s : 3s);
-  INFO("yfs_tester output:\n" << tester.output());
-  REQUIRE(status);
-  CHECK(*status == 0);
-  CHECK_THAT(tester.output(), Catch::Contains("passed all tests"));
+  dsys::testing::check_yfs_tester(DSYS_APPS_DIR, "lab4", lossy);
 }
 
 }  // namespace
