@@ -1,23 +1,33 @@
-// yfs_tester lab2|lab3 DIR1 DIR2: the black-box tester of yfs, in the spirit of the classic
-// test-lab-2.pl and test-lab-3.c. DIR1 and DIR2 are two mounts of one file system (two
-// yfs_client processes on one extent server, as `./dsys yfs start` makes them: ./yfs1, ./yfs2);
-// what is done through one must be seen at once through the other.
+// yfs_tester lab2|lab3|lab4 DIR1 DIR2: the black-box tester of yfs, in the spirit of the classic
+// test-lab-2.pl, test-lab-3.c and test-lab-4-a.pl/test-lab-4-b.c. DIR1 and DIR2 are two mounts of
+// one file system (two yfs_client processes on one extent server, as `./dsys yfs start` makes
+// them: ./yfs1, ./yfs2); what is done through one must be seen at once through the other.
 //
 // It uses plain POSIX calls only, and only those the lab has: lab 2 creates, looks up, lists and
-// stats files; lab 3 also writes, reads and truncates them (lab3 runs the lab 2 checks first).
-// Nothing is ever removed (unlink comes with lab 4), so every name it creates is fresh: each run
-// has a random prefix of its own, and the file system may hold the files of earlier runs.
+// stats files; lab 3 also writes, reads and truncates them; lab 4 also makes directories and
+// unlinks files, and its checks run two processes at once, one working through DIR1 and the other
+// through DIR2, to prove that concurrent creates, deletes and appends of two clients lose nothing
+// and duplicate nothing. A lab's mode runs the checks of the labs before it first. It never
+// removes a directory or renames anything (yfs has neither), so every name it creates is fresh:
+// each run has a random prefix of its own, and the file system may hold the files of earlier runs.
+// Each lab 4 check works in a directory of its own, made with mkdir.
 //
 // It prints a line per check and, at the end, "yfs_tester: passed all tests" (exit status 0);
-// or, at the first failure, what was expected and what was seen instead (exit status 1).
+// or, at the first failure, what was expected and what was seen instead (exit status 1). A check
+// of two processes waits for them a bounded time (kConcurrentLimit), then kills them and fails.
 #include <dirent.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <functional>
@@ -26,9 +36,11 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace {
 
@@ -157,6 +169,308 @@ void expect_listed_once(const std::map<std::string, int>& listing, const std::st
   if (times != 1)
     fail(fmt::format("readdir {}: expected {} listed once, saw it {} times", dir, name, times));
 }
+
+// Runs `call`, a system call that returns -1 on failure, and returns its errno (0 if it succeeded),
+// read before anything else can change it.
+template <typename Call>
+int error_of(Call call) {
+  errno = 0;
+  return call() < 0 ? errno : 0;
+}
+
+// A call failed with `seen` as errno (0: it succeeded); it must have failed with `expected`.
+void expect_errno(int seen, int expected, const std::string& what) {
+  if (seen == 0)
+    fail(
+        fmt::format("{}: expected it to fail with {}, saw it succeed", what, errno_text(expected)));
+  if (seen != expected)
+    fail(fmt::format("{}: expected {}, saw {}", what, errno_text(expected), errno_text(seen)));
+}
+
+void mkdir_or_fail(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) != 0)
+    fail(fmt::format("mkdir {}: expected it to succeed, saw {}", path, errno_text(errno)));
+}
+
+void unlink_or_fail(const std::string& path) {
+  if (::unlink(path.c_str()) != 0)
+    fail(fmt::format("unlink {}: expected it to succeed, saw {}", path, errno_text(errno)));
+}
+
+// "a, b, c, ... (12 in all)": at most the first few of `names`.
+template <typename Names>
+std::string some_of(const Names& names) {
+  constexpr std::size_t kShown = 5;
+  std::string text;
+  std::size_t shown = 0;
+  for (const auto& name : names) {
+    if (shown == kShown) return fmt::format("{}, ... ({} in all)", text, names.size());
+    text += (shown++ == 0 ? "" : ", ") + name;
+  }
+  return shown == 0 ? "none" : text;
+}
+
+// A listing of `dir` by readdir holds exactly the names in `expected`, each once ("." and ".."
+// aside: a file system may list them or not).
+void expect_listing(const std::string& dir, const std::set<std::string>& expected) {
+  auto listing = list_directory(dir);
+  listing.erase(".");
+  listing.erase("..");
+  std::vector<std::string> missing, repeated, unexpected;
+  for (const auto& name : expected) {
+    if (!listing.contains(name)) missing.push_back(name);
+  }
+  for (const auto& [name, times] : listing) {
+    if (!expected.contains(name))
+      unexpected.push_back(name);
+    else if (times > 1)
+      repeated.push_back(fmt::format("{} ({} times)", name, times));
+  }
+  if (missing.empty() && repeated.empty() && unexpected.empty()) return;
+  std::string seen;
+  if (!missing.empty()) seen += fmt::format("; missing: {}", some_of(missing));
+  if (!repeated.empty()) seen += fmt::format("; listed more than once: {}", some_of(repeated));
+  if (!unexpected.empty()) seen += fmt::format("; never expected: {}", some_of(unexpected));
+  if (expected.empty())
+    fail(fmt::format("readdir {}: expected no names, saw {}{}", dir, listing.size(), seen));
+  fail(fmt::format("readdir {}: expected exactly {} name{}, each once ({}), saw {}{}", dir,
+                   expected.size(), expected.size() == 1 ? "" : "s", some_of(expected),
+                   listing.size(), seen));
+}
+
+// How long the two processes of a lab 4 check may take together, before they are killed and the
+// check fails; and how long a killed process may take to die (it may be stuck in a call that the
+// file system never answers, which even SIGKILL does not interrupt).
+constexpr auto kConcurrentLimit = std::chrono::seconds(120);
+constexpr auto kDyingLimit = std::chrono::seconds(10);
+
+// Two processes forked to run one body at once: process 1 through DIR1, process 2 through DIR2.
+// Both are released together (once both exist). Each reports back through a pipe of its own:
+// the body's return value when it returns (exit status 0), or why it failed (exit status 1).
+// Nothing of theirs reaches stdout; the parent says what happened.
+class TwoProcesses {
+ public:
+  using Body = std::function<std::string(int process, const std::string& mount)>;
+
+  TwoProcesses(const std::array<std::string, 2>& mounts, const Body& body) {
+    try {
+      start(mounts, body);
+    } catch (...) {
+      stop();
+      throw;
+    }
+  }
+
+  // Kills and reaps whichever process is still running (when the parent gave up on them).
+  ~TwoProcesses() { stop(); }
+
+  TwoProcesses(const TwoProcesses&) = delete;
+  TwoProcesses& operator=(const TwoProcesses&) = delete;
+
+  // Waits for both, at most `limit`; returns what each body returned. Fails with the first
+  // failure, once it is known (then the other process is killed: its work no longer matters), or
+  // with the process (or both) still running at the deadline.
+  std::array<std::string, 2> wait(std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (!children_[0].reaped || !children_[1].reaped) {
+      if (std::chrono::steady_clock::now() >= deadline) overran(limit);
+      read_reports(std::chrono::milliseconds(50));
+      reap_some();
+      for (int i = 0; i < 2; ++i) {
+        const Child& child = children_[i];
+        if (child.reaped && !child.succeeded())
+          fail(fmt::format("process {} (through {}): {}", i + 1, child.mount, child.failure()));
+      }
+    }
+    return {children_[0].report, children_[1].report};
+  }
+
+ private:
+  struct Child {
+    pid_t pid = -1;
+    std::string mount;
+    int out = -1;        // the read end of its report pipe, until the pipe's end
+    std::string report;  // what it wrote to the pipe
+    bool reaped = false;
+    int status = 0;  // of waitpid, once reaped
+
+    bool succeeded() const { return WIFEXITED(status) && WEXITSTATUS(status) == 0; }
+    std::string failure() const {
+      if (WIFSIGNALED(status)) {
+        const char* name = ::sigabbrev_np(WTERMSIG(status));
+        return fmt::format("killed by signal {}",
+                           name ? fmt::format("SIG{}", name) : std::to_string(WTERMSIG(status)));
+      }
+      if (WEXITSTATUS(status) == 1 && !report.empty()) return report;
+      return fmt::format("exited with status {}{}", WEXITSTATUS(status),
+                         report.empty() ? "" : ": " + report);
+    }
+  };
+
+  // Forks both, then releases them at once.
+  void start(const std::array<std::string, 2>& mounts, const Body& body) {
+    const pid_t parent = ::getpid();
+    int go[2];
+    if (::pipe2(go, O_CLOEXEC) != 0) fail(fmt::format("(tester) pipe: {}", errno_text(errno)));
+    Fd go_read(go[0]), go_write(go[1]);
+    for (int i = 0; i < 2; ++i) {
+      Child& child = children_[i];
+      child.mount = mounts[i];
+      int out[2];
+      if (::pipe2(out, O_CLOEXEC) != 0) fail(fmt::format("(tester) pipe: {}", errno_text(errno)));
+      std::fflush(stdout);
+      std::fflush(stderr);
+      const pid_t pid = ::fork();
+      if (pid < 0) {
+        const int error = errno;
+        ::close(out[0]);
+        ::close(out[1]);
+        fail(fmt::format("(tester) fork: {}", errno_text(error)));
+      }
+      if (pid == 0) {
+        ::close(out[0]);
+        run_child(parent, i + 1, child.mount, go_read.get(), go_write.get(), out[1], body);
+      }
+      ::close(out[1]);
+      child.pid = pid;
+      child.out = out[0];
+    }
+    // Closing the write end releases both: their reads of the start pipe return 0.
+    go_write.close("(tester) the start pipe");
+  }
+
+  // Kills whichever process is still running, and waits (at most kDyingLimit) for it to die; once.
+  void stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& child : children_) {
+      if (child.pid > 0 && !child.reaped) ::kill(child.pid, SIGKILL);
+    }
+    reap_until(std::chrono::steady_clock::now() + kDyingLimit);
+    for (auto& child : children_) {
+      if (child.out >= 0) ::close(child.out);
+      child.out = -1;
+    }
+  }
+
+  // In the child: waits for the release, runs the body, reports and exits (never returns, never
+  // runs the parent's destructors or flushes its buffers).
+  [[noreturn]] static void run_child(pid_t parent, int process, const std::string& mount,
+                                     int go_read, int go_write, int out, const Body& body) {
+    // Never outlive the tester, working on the mounts.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(4);
+    ::close(go_write);
+    char byte;
+    while (::read(go_read, &byte, 1) < 0 && errno == EINTR) {
+    }
+    std::string report;
+    int status = 0;
+    try {
+      report = body(process, mount);
+    } catch (const std::exception& e) {
+      report = e.what();
+      status = 1;
+    }
+    for (std::size_t done = 0; done < report.size();) {
+      const ssize_t n = ::write(out, report.data() + done, report.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) ::_exit(3);
+      done += static_cast<std::size_t>(n);
+    }
+    ::_exit(status);
+  }
+
+  // Reads once from a process's report pipe (which must be readable, or this blocks); at the
+  // pipe's end (the process has exited, or is exiting), closes it.
+  static void read_report(Child& child) {
+    char buffer[4096];
+    ssize_t got;
+    do got = ::read(child.out, buffer, sizeof buffer);
+    while (got < 0 && errno == EINTR);
+    if (got > 0) {
+      child.report.append(buffer, static_cast<std::size_t>(got));
+      return;
+    }
+    ::close(child.out);
+    child.out = -1;
+  }
+
+  // Reads whatever the processes have written, waiting at most `wait` for something.
+  void read_reports(std::chrono::milliseconds wait) {
+    std::array<pollfd, 2> polled{};
+    std::array<Child*, 2> polled_child{};
+    nfds_t n = 0;
+    for (auto& child : children_) {
+      if (child.out < 0) continue;
+      polled_child[n] = &child;
+      polled[n++] = {child.out, POLLIN, 0};
+    }
+    if (n == 0) {
+      // Both pipes have ended: the processes are exiting; wait a little for that.
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      return;
+    }
+    if (::poll(polled.data(), n, static_cast<int>(wait.count())) <= 0) return;
+    for (nfds_t i = 0; i < n; ++i) {
+      if (polled[i].revents != 0) read_report(*polled_child[i]);
+    }
+  }
+
+  // Reaps the processes that have exited, and reads their reports to the end (once a process is
+  // gone, nothing holds its pipe's write end: the reads end at once).
+  void reap_some() {
+    for (auto& child : children_) {
+      if (child.reaped || child.pid <= 0) continue;
+      if (::waitpid(child.pid, &child.status, WNOHANG) != child.pid) continue;
+      child.reaped = true;
+      while (child.out >= 0) read_report(child);
+    }
+  }
+
+  // Reaps the processes until all are, or `until` passes, with a short backoff between tries.
+  void reap_until(std::chrono::steady_clock::time_point until) {
+    auto backoff = std::chrono::milliseconds(1);
+    while (true) {
+      for (auto& child : children_) {
+        if (child.pid > 0 && !child.reaped &&
+            ::waitpid(child.pid, &child.status, WNOHANG) == child.pid)
+          child.reaped = true;
+      }
+      const bool all = std::all_of(children_.begin(), children_.end(),
+                                   [](const Child& c) { return c.pid <= 0 || c.reaped; });
+      if (all || std::chrono::steady_clock::now() >= until) return;
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(50));
+    }
+  }
+
+  [[noreturn]] void overran(std::chrono::seconds limit) {
+    std::vector<std::string> late;
+    for (int i = 0; i < 2; ++i) {
+      if (!children_[i].reaped)
+        late.push_back(fmt::format("process {} (through {})", i + 1, children_[i].mount));
+    }
+    stop();
+    std::vector<std::string> undying;
+    for (int i = 0; i < 2; ++i) {
+      if (!children_[i].reaped) undying.push_back(fmt::format("process {}", i + 1));
+    }
+    const std::string stuck =
+        undying.empty() ? ""
+                        : fmt::format(
+                              "; {} did not die within {} s of SIGKILL (stuck in a call the file "
+                              "system does not answer?)",
+                              fmt::join(undying, " and "), kDyingLimit.count());
+    fail(
+        fmt::format("expected both processes to finish within {} s, saw {} still running "
+                    "(killed){}",
+                    limit.count(), fmt::join(late, " and "), stuck));
+  }
+
+  std::array<Child, 2> children_;
+  bool stopped_ = false;
+};
 
 class Tester {
  public:
@@ -401,6 +715,225 @@ class Tester {
     expect_contents(dir2_ + "/" + name, contents);
   }
 
+  // ------------------------------------------------------------------ lab 4
+
+  // Proves mkdir and unlink, each seen at once through the other mount: a directory made
+  // through DIR1 is a directory through DIR2, and starts empty; a file created in it through
+  // DIR2 is listed through DIR1; unlinked through DIR1, it is gone through DIR2 (ENOENT), and a
+  // second unlink fails with ENOENT. Unlink of a directory fails with EISDIR, mkdir of a name
+  // that is taken (by a directory or a file) with EEXIST, and so does an exclusive create of a
+  // directory's name.
+  void mkdir_and_unlink_seen_by_other_mount() {
+    const std::string d = fresh_directory();
+    expect_directory(dir2_ + "/" + d);
+    expect_listed_once(list_directory(dir2_), dir2_, d);
+    expect_listing(dir2_ + "/" + d, {});
+
+    create(dir2_ + "/" + d + "/file");
+    mkdir_or_fail(dir2_ + "/" + d + "/sub");
+    expect_listing(dir1_ + "/" + d, {"file", "sub"});
+    expect_directory(dir1_ + "/" + d + "/sub");
+    expect_listing(dir1_ + "/" + d + "/sub", {});
+
+    const std::string file1 = dir1_ + "/" + d + "/file", file2 = dir2_ + "/" + d + "/file";
+    unlink_or_fail(file1);
+    struct stat st {};
+    expect_errno(error_of([&] { return ::stat(file2.c_str(), &st); }), ENOENT,
+                 fmt::format("stat {} (unlinked through {})", file2, dir1_));
+    expect_listing(dir2_ + "/" + d, {"sub"});
+    expect_errno(error_of([&] { return ::unlink(file2.c_str()); }), ENOENT,
+                 fmt::format("unlink {} (already unlinked through {})", file2, dir1_));
+
+    for (const auto& dir : {dir1_ + "/" + d + "/sub", dir2_ + "/" + d}) {
+      expect_errno(error_of([&] { return ::unlink(dir.c_str()); }), EISDIR,
+                   fmt::format("unlink {} (a directory)", dir));
+    }
+    create(dir1_ + "/" + d + "/taken");
+    for (const auto& taken :
+         {dir2_ + "/" + d, dir2_ + "/" + d + "/sub", dir2_ + "/" + d + "/taken"}) {
+      expect_errno(error_of([&] { return ::mkdir(taken.c_str(), 0755); }), EEXIST,
+                   fmt::format("mkdir {} (the name exists)", taken));
+    }
+    const std::string sub = dir1_ + "/" + d + "/sub";
+    const int error = error_of([&] {
+      const int fd = ::open(sub.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+      if (fd >= 0) ::close(fd);  // (a success is a failure of the check: errno does not matter)
+      return fd;
+    });
+    expect_errno(error, EEXIST, fmt::format("open {} with O_CREAT | O_EXCL (a directory)", sub));
+    expect_directory(sub);
+    expect_listing(dir1_ + "/" + d, {"sub", "taken"});
+  }
+
+  // Proves concurrent creates of distinct names in one directory lose nothing: two processes
+  // create 50 files each at once, one through DIR1 and one through DIR2; all 100 are listed,
+  // each once, through both mounts.
+  void concurrent_creates_of_distinct_names() {
+    const std::string d = fresh_directory();
+    in_two_processes([&](int process, const std::string& mount) {
+      for (int i = 0; i < kConcurrentFiles; ++i)
+        create(fmt::format("{}/{}/p{}-{}", mount, d, process, i));
+      return std::string();
+    });
+    std::set<std::string> names;
+    for (int process = 1; process <= 2; ++process) {
+      for (int i = 0; i < kConcurrentFiles; ++i) names.insert(fmt::format("p{}-{}", process, i));
+    }
+    expect_listing(dir1_ + "/" + d, names);
+    expect_listing(dir2_ + "/" + d, names);
+  }
+
+  // Proves exclusive create is exclusive between clients: two processes create the same 30 names
+  // at once with O_CREAT | O_EXCL, in the same order; each name is created by exactly one of
+  // them (the other sees EEXIST), and listed once.
+  void concurrent_creates_of_same_names() {
+    const std::string d = fresh_directory();
+    const auto created = in_two_processes([&](int process, const std::string& mount) {
+      std::string mine;  // the names this process created, a line each
+      for (int i = 0; i < kSameNames; ++i) {
+        const std::string name = fmt::format("same-{}", i);
+        const std::string path = fmt::format("{}/{}/{}", mount, d, name);
+        const int fd = ::open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY, 0644);
+        const int error = errno;
+        if (fd < 0 && error == EEXIST) continue;
+        if (fd < 0)
+          fail(
+              fmt::format("open {} with O_CREAT | O_EXCL: expected it to succeed or fail with {}, "
+                          "saw {}",
+                          path, errno_text(EEXIST), errno_text(error)));
+        Fd(fd).close(path);
+        mine += name + "\n";
+      }
+      return mine;
+    });
+    std::array<std::set<std::string>, 2> by;
+    for (int p = 0; p < 2; ++p) {
+      std::size_t at = 0;
+      while (at < created[p].size()) {
+        const std::size_t end = created[p].find('\n', at);
+        by[p].insert(created[p].substr(at, end - at));
+        at = end + 1;
+      }
+    }
+    std::set<std::string> names;
+    for (int i = 0; i < kSameNames; ++i) {
+      const std::string name = fmt::format("same-{}", i);
+      names.insert(name);
+      const bool one = by[0].contains(name), two = by[1].contains(name);
+      if (one && two)
+        fail(
+            fmt::format("{}/{}: expected it created by exactly one process, saw both "
+                        "processes' O_CREAT | O_EXCL succeed",
+                        d, name));
+      if (!one && !two)
+        fail(
+            fmt::format("{}/{}: expected it created by exactly one process, saw both fail with "
+                        "EEXIST",
+                        d, name));
+    }
+    expect_listing(dir1_ + "/" + d, names);
+    expect_listing(dir2_ + "/" + d, names);
+  }
+
+  // Proves a delete racing a create: process 1 creates 30 files through DIR1 while process 2
+  // unlinks each through DIR2 as soon as it appears (retrying on ENOENT); the directory ends
+  // empty through both mounts.
+  void concurrent_create_and_delete() {
+    const std::string d = fresh_directory();
+    in_two_processes([&](int process, const std::string& mount) {
+      for (int i = 0; i < kRacedFiles; ++i) {
+        const std::string path = fmt::format("{}/{}/raced-{}", mount, d, i);
+        if (process == 1)
+          create(path);
+        else
+          unlink_once_it_appears(path);
+      }
+      return std::string();
+    });
+    expect_listing(dir1_ + "/" + d, {});
+    expect_listing(dir2_ + "/" + d, {});
+  }
+
+  // Proves creates and deletes in sibling directories: two processes each make a directory at
+  // once in one parent, create 100 files there and unlink 99 of them; the parent lists both
+  // directories, and each lists its one remaining file, through both mounts.
+  void concurrent_creates_and_deletes_in_two_directories() {
+    const std::string d = fresh_directory();
+    in_two_processes([&](int process, const std::string& mount) {
+      const std::string mine = fmt::format("{}/{}/p{}", mount, d, process);
+      mkdir_or_fail(mine);
+      for (int i = 0; i < kChurnFiles; ++i) create(fmt::format("{}/f-{}", mine, i));
+      for (int i = 0; i < kChurnFiles - 1; ++i) unlink_or_fail(fmt::format("{}/f-{}", mine, i));
+      return std::string();
+    });
+    const std::string left = fmt::format("f-{}", kChurnFiles - 1);
+    for (const auto& dir : {dir1_, dir2_}) {
+      expect_listing(dir + "/" + d, {"p1", "p2"});
+      for (const auto& sub : {"p1", "p2"}) {
+        expect_directory(fmt::format("{}/{}/{}", dir, d, sub));
+        expect_listing(fmt::format("{}/{}/{}", dir, d, sub), {left});
+        expect_contents(fmt::format("{}/{}/{}/{}", dir, d, sub, left), "");
+      }
+    }
+  }
+
+  // Proves appends of two clients to one file are each whole and none is lost: two processes
+  // open it with O_APPEND, one through DIR1 and one through DIR2, and each appends a 3-byte record
+  // of its own 20 times, a record per write(2); the file then holds exactly 40 whole records, 20
+  // of each.
+  void concurrent_appends() {
+    const std::string d = fresh_directory();
+    const std::string name = d + "/appended";
+    create(dir1_ + "/" + name);
+    static constexpr std::array<std::string_view, 2> kRecords = {"a1\n", "b2\n"};
+    in_two_processes([&](int process, const std::string& mount) {
+      const std::string path = mount + "/" + name;
+      Fd fd = open_or_fail(path, O_WRONLY | O_APPEND);
+      for (int i = 0; i < kAppends; ++i) write_all(fd, path, std::string(kRecords[process - 1]));
+      fd.close(path);
+      return std::string();
+    });
+    for (const auto& dir : {dir2_, dir1_}) {
+      const std::string path = dir + "/" + name;
+      const std::size_t size = 2 * kAppends * kRecords[0].size();
+      const auto st = stat_or_fail(path);
+      if (static_cast<std::uint64_t>(st.st_size) != size)
+        fail(fmt::format("stat {}: expected size {} (2 x {} records of 3 bytes), saw {}", path,
+                         size, kAppends, st.st_size));
+      const std::string contents = read_file(path);
+      if (contents.size() != size)
+        fail(fmt::format("read {}: expected {} bytes, saw {}", path, size, contents.size()));
+      std::array<int, 2> count{};
+      for (std::size_t at = 0; at < size; at += 3) {
+        const std::string_view record = std::string_view(contents).substr(at, 3);
+        const auto it = std::find(kRecords.begin(), kRecords.end(), record);
+        if (it == kRecords.end())
+          fail(
+              fmt::format("read {}: expected every 3-byte record to be {:?} or {:?}, saw {:?} at "
+                          "offset {}",
+                          path, kRecords[0], kRecords[1], record, at));
+        ++count[static_cast<std::size_t>(it - kRecords.begin())];
+      }
+      if (count[0] != kAppends || count[1] != kAppends)
+        fail(
+            fmt::format("read {}: expected {} records of each process, saw {} of process 1 and "
+                        "{} of process 2",
+                        path, kAppends, count[0], count[1]));
+    }
+  }
+
+  // Proves a file of several blocks in a directory of lab 4: 20000 bytes written through DIR1 in
+  // one write(2) read back whole through DIR2.
+  void write_in_new_directory() {
+    const std::string d = fresh_directory();
+    const std::string name = d + "/data";
+    const std::string data = bytes(kDirectoryFile);
+    Fd fd = open_or_fail(dir1_ + "/" + name, O_CREAT | O_EXCL | O_WRONLY);
+    write_all(fd, dir1_ + "/" + name, data);
+    fd.close(dir1_ + "/" + name);
+    expect_contents(dir2_ + "/" + name, data);
+  }
+
  private:
   static constexpr int kManyFiles = 50;
   static constexpr int kLookups = 50;
@@ -408,6 +941,14 @@ class Tester {
   static constexpr std::size_t kMaxName = 255;  // NAME_MAX, and yfs's limit
   static constexpr std::size_t kLargeFile = std::size_t{5} * 1024 * 1024;
   static constexpr std::size_t kChunk = std::size_t{128} * 1024;
+  static constexpr int kConcurrentFiles = 50;  // each of two processes creates
+  static constexpr int kSameNames = 30;        // both processes create
+  static constexpr int kRacedFiles = 30;       // one process creates, the other deletes
+  static constexpr int kChurnFiles = 100;      // each process creates, and deletes all but one
+  static constexpr int kAppends = 20;          // records each process appends
+  static constexpr std::size_t kDirectoryFile = 20000;
+  // How long a deleting process retries the unlink of a name that has not appeared yet.
+  static constexpr auto kAppearLimit = std::chrono::seconds(30);
 
   std::string letters(std::size_t n) {
     static constexpr std::string_view kAlphabet =
@@ -431,6 +972,49 @@ class Tester {
   void create(const std::string& path) {
     Fd fd = open_or_fail(path, O_CREAT | O_EXCL | O_WRONLY);
     fd.close(path);
+  }
+
+  // Makes a fresh directory through DIR1, for a lab 4 check to work in; returns its name.
+  std::string fresh_directory() {
+    const std::string name = fresh_name();
+    mkdir_or_fail(dir1_ + "/" + name);
+    return name;
+  }
+
+  static void expect_directory(const std::string& path) {
+    const auto st = stat_or_fail(path);
+    if (!S_ISDIR(st.st_mode))
+      fail(fmt::format("stat {}: expected a directory, saw mode 0{:o}", path, st.st_mode));
+  }
+
+  // Runs `body` in two processes at once, process 1 through DIR1 and process 2 through DIR2;
+  // returns what each returned, or fails with the first failure (or when they overrun).
+  std::array<std::string, 2> in_two_processes(const TwoProcesses::Body& body) {
+    TwoProcesses processes({dir1_, dir2_}, body);
+    return processes.wait(kConcurrentLimit);
+  }
+
+  // Unlinks `path`, which another client is about to create: retries while it fails with ENOENT
+  // (with a short backoff), for at most kAppearLimit.
+  static void unlink_once_it_appears(const std::string& path) {
+    const auto until = std::chrono::steady_clock::now() + kAppearLimit;
+    auto backoff = std::chrono::microseconds(500);
+    while (true) {
+      const int error = error_of([&] { return ::unlink(path.c_str()); });
+      if (error == 0) return;
+      if (error != ENOENT)
+        fail(
+            fmt::format("unlink {}: expected it to succeed (or ENOENT until it is created), "
+                        "saw {}",
+                        path, errno_text(error)));
+      if (std::chrono::steady_clock::now() >= until)
+        fail(
+            fmt::format("unlink {}: expected it to appear (the other process creates it), saw "
+                        "ENOENT for {} s",
+                        path, kAppearLimit.count()));
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::microseconds(20000));
+    }
   }
 
   // A call returned `result`; it must have failed (-1) with `expected` as errno.
@@ -495,6 +1079,27 @@ constexpr Check kLab3[] = {
      &Tester::large_file},
 };
 
+// The lab 4 checks: each works in a directory of its own; all but the first and the last run two
+// processes at once, process 1 through DIR1 and process 2 through DIR2.
+constexpr Check kLab4[] = {
+    {"mkdir and unlink in DIR1 are seen in DIR2; unlink ENOENT when gone, EISDIR of a directory; "
+     "mkdir EEXIST",
+     &Tester::mkdir_and_unlink_seen_by_other_mount},
+    {"two processes create 50 files each in one directory at once: all 100 listed once, in both",
+     &Tester::concurrent_creates_of_distinct_names},
+    {"two processes create the same 30 names at once: each created by exactly one, listed once",
+     &Tester::concurrent_creates_of_same_names},
+    {"one process creates 30 files while the other unlinks each as it appears: none is left",
+     &Tester::concurrent_create_and_delete},
+    {"two processes each create 100 files in a new directory of one parent and unlink 99: one "
+     "left in each",
+     &Tester::concurrent_creates_and_deletes_in_two_directories},
+    {"two processes append 3-byte records 20 times each with O_APPEND: 40 whole records, 20 each",
+     &Tester::concurrent_appends},
+    {"20000 bytes written in a new directory in DIR1 read back whole in DIR2",
+     &Tester::write_in_new_directory},
+};
+
 bool is_directory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
@@ -504,11 +1109,14 @@ bool is_directory(const std::string& path) {
 
 int main(int argc, char** argv) {
   const std::string lab = argc == 4 ? argv[1] : "";
-  if (lab != "lab2" && lab != "lab3") {
+  if (lab != "lab2" && lab != "lab3" && lab != "lab4") {
     std::fprintf(stderr,
-                 "usage: yfs_tester lab2|lab3 DIR1 DIR2\n"
+                 "usage: yfs_tester lab2|lab3|lab4 DIR1 DIR2\n"
                  "  checks a yfs file system mounted at DIR1 and at DIR2 (two clients of one\n"
-                 "  extent server, e.g. ./yfs1 and ./yfs2 of ./dsys yfs start)\n");
+                 "  extent server, e.g. ./yfs1 and ./yfs2 of ./dsys yfs start):\n"
+                 "  lab2 creates, looks up and lists files; lab3 also writes, reads and truncates\n"
+                 "  them; lab4 also makes directories and unlinks files, from two processes at\n"
+                 "  once, one through each mount. Each runs the checks of the labs before it.\n");
     return 2;
   }
   const std::string dir1 = argv[2], dir2 = argv[3];
@@ -521,7 +1129,8 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Check> checks(std::begin(kLab2), std::end(kLab2));
-  if (lab == "lab3") checks.insert(checks.end(), std::begin(kLab3), std::end(kLab3));
+  if (lab != "lab2") checks.insert(checks.end(), std::begin(kLab3), std::end(kLab3));
+  if (lab == "lab4") checks.insert(checks.end(), std::begin(kLab4), std::end(kLab4));
   Tester tester(dir1, dir2);
   fmt::print("yfs_tester: {} checks of {} on {} and {}; the names it creates begin with {}\n",
              checks.size(), lab, dir1, dir2, tester.prefix());
