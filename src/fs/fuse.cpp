@@ -231,7 +231,7 @@ class FuseMount::Impl {
                [&self, parent, name = std::string(name), opened](Reply& reply) -> core::Task<void> {
                  auto inum = co_await self.fs_.create(parent, name);
                  if (!inum) co_return reply.error(inum.error());
-                 auto a = co_await self.fs_.getattr(*inum);
+                 auto a = co_await self.attributes_of_new(*inum);
                  if (!a) co_return reply.error(a.error());
                  const auto e = to_entry(*a);
                  fuse_reply_create(reply.take(), &e, &opened);
@@ -247,7 +247,7 @@ class FuseMount::Impl {
     self.start(req, [&self, parent, name = std::string(name)](Reply& reply) -> core::Task<void> {
       auto inum = co_await self.fs_.create(parent, name);
       if (!inum) co_return reply.error(inum.error());
-      co_await self.answer_entry(reply, *inum);
+      co_await self.answer_new_entry(reply, *inum);
     });
   }
 
@@ -256,7 +256,7 @@ class FuseMount::Impl {
     self.start(req, [&self, parent, name = std::string(name)](Reply& reply) -> core::Task<void> {
       auto inum = co_await self.fs_.mkdir(parent, name);
       if (!inum) co_return reply.error(inum.error());
-      co_await self.answer_entry(reply, *inum);
+      co_await self.answer_new_entry(reply, *inum);
     });
   }
 
@@ -367,6 +367,22 @@ class FuseMount::Impl {
   // A successful entry-making operation answers with the entry's attributes.
   core::Task<void> answer_entry(Reply& reply, Inum inum) {
     auto a = co_await fs_.getattr(inum);
+    if (!a) co_return reply.error(a.error());
+    reply.entry(*a);
+  }
+
+  // The attributes of an inode this request has just made. Another client may remove it before
+  // they are read (its lock was released when the operation returned): the making still
+  // happened, first, so answer with what it made (empty, now) rather than a false ENOENT.
+  core::Task<Result<Attributes>> attributes_of_new(Inum inum) {
+    auto a = co_await fs_.getattr(inum);
+    if (a || a.error() != Error::not_found) co_return a;
+    const std::int64_t now = ctx_.wall_time_ns();
+    co_return Attributes{.inum = inum, .size = 0, .atime = now, .mtime = now, .ctime = now};
+  }
+
+  core::Task<void> answer_new_entry(Reply& reply, Inum inum) {
+    auto a = co_await attributes_of_new(inum);
     if (!a) co_return reply.error(a.error());
     reply.entry(*a);
   }
