@@ -36,7 +36,7 @@ core::Task<fs::Result<fs::Inum>> LockingFs::mkdir(fs::Inum parent, std::string n
 }
 
 core::Task<fs::Result<void>> LockingFs::unlink(fs::Inum parent, std::string name) {
-  // TODO(lab4 part 2): hold the parent's lock, then the file's, around inner_.unlink.
+  // TODO(lab4 part 2): hold the parent's lock around inner_.unlink.
   dsys::unimplemented("LockingFs::unlink");
   co_return fs::Error::io;
 }

@@ -56,14 +56,10 @@ core::Task<fs::Result<fs::Inum>> LockingFs::mkdir(fs::Inum parent, std::string n
 
 core::Task<fs::Result<void>> LockingFs::unlink(fs::Inum parent, std::string name) {
   // SOLUTION BEGIN
-  co_return co_await holding<void>(parent, [&]() -> core::Task<fs::Result<void>> {
-    auto inum = co_await inner_.lookup(parent, name);
-    if (!inum) co_return inum.error();
-    if (fs::is_directory(*inum)) co_return fs::Error::is_directory;
-    co_return co_await holding<void>(*inum, [&]() { return inner_.unlink(parent, name); });
-  });
+  co_return co_await holding<void>(parent,
+                                   [&]() { return inner_.unlink(parent, std::move(name)); });
   // SOLUTION STUB
-  // // TODO(lab4 part 2): hold the parent's lock, then the file's, around inner_.unlink.
+  // // TODO(lab4 part 2): hold the parent's lock around inner_.unlink.
   // dsys::unimplemented("LockingFs::unlink");
   // co_return fs::Error::io;
   // SOLUTION END
