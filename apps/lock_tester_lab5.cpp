@@ -87,9 +87,11 @@ struct Tester {
       ctx.spawn([this, &finished, &all_done, rounds, locks_used]() -> Task<void> {
         for (int i = 0; i < rounds && failure.empty(); ++i) {
           const LockId lock = 100 + ctx.rng().below(locks_used);
-          if (!co_await acquire(lock)) break;
+          const bool got = co_await acquire(lock);
+          if (!got) break;
           co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(0, 3)));
-          if (!co_await release(lock)) break;
+          const bool freed = co_await release(lock);
+          if (!freed) break;
         }
         ++finished;
         all_done.notify_all();

@@ -8,7 +8,8 @@ namespace dsys::lab4 {
 // SOLUTION BEGIN
 template <class T, class F>
 core::Task<fs::Result<T>> LockingFs::holding(lock::LockId lock, F op) {
-  if (!co_await locks_.acquire(lock)) co_return fs::Error::io;
+  const auto acquired = co_await locks_.acquire(lock);  // (not inside the `if`: see hints)
+  if (!acquired) co_return fs::Error::io;
   fs::Result<T> result = co_await op();
   (void)co_await locks_.release(lock);  // a failed release is logged by the lock service
   co_return result;

@@ -84,7 +84,8 @@ core::Task<lock::Result<void>> CachingLockClient::acquire(lock::LockId lock) {
       case LockState::acquiring:
       case LockState::locked:
       case LockState::releasing:
-        if (!co_await l.changed.wait_until(deadline) && ctx_.now() >= deadline) {
+        const bool woken = co_await l.changed.wait_until(deadline);
+        if (!woken && ctx_.now() >= deadline) {
           co_return lock::Error::unavailable;
         }
         break;
