@@ -46,6 +46,7 @@ def uncomment(line, path, number):
 def generate(text, path):
     out = []
     state = "outside"
+    collapse = False
     for number, line in enumerate(text.split("\n"), start=1):
         if BEGIN.match(line):
             if state != "outside":
@@ -58,13 +59,18 @@ def generate(text, path):
         elif END.match(line):
             if state == "outside":
                 raise MarkerError(f"{path}:{number}: SOLUTION END without BEGIN")
+            # A region dropped whole between two blank lines leaves one of them, not both.
+            collapse = state == "solution" and bool(out) and out[-1].strip() == ""
             state = "outside"
+            continue
         elif ANY.search(line):
             raise MarkerError(f"{path}:{number}: a marker must stand alone on its line")
         elif state == "outside":
-            out.append(line)
+            if not (collapse and line.strip() == ""):
+                out.append(line)
         elif state == "stub":
             out.append(uncomment(line, path, number))
+        collapse = False
     if state != "outside":
         raise MarkerError(f"{path}: a region is not closed with SOLUTION END")
     return "\n".join(out)

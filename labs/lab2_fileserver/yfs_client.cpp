@@ -11,7 +11,6 @@ core::Task<Result<Attributes>> YfsClient::getattr(Inum inum) {
   co_return Error::io;
 }
 
-
 core::Task<Result<Inum>> YfsClient::lookup(Inum parent, std::string name) {
   // TODO(lab2 part 2): read directory `parent` and find `name` in it.
   dsys::unimplemented("YfsClient::lookup");

@@ -5,7 +5,6 @@
 
 namespace dsys::lab3 {
 
-
 core::Task<Result<Attributes>> RwClient::setattr(Inum inum, std::uint64_t size) {
   // TODO(lab3): read the file, truncate or extend it with zeros, write it back, and return
   // its attributes (getattr).

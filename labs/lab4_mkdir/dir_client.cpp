@@ -5,7 +5,6 @@
 
 namespace dsys::lab4 {
 
-
 core::Task<Result<Inum>> DirClient::mkdir(Inum parent, std::string name) {
   // TODO(lab4 part 1): as create(), with a directory's inum and an empty directory's extent.
   dsys::unimplemented("DirClient::mkdir");

@@ -5,7 +5,6 @@
 
 namespace dsys::lab4 {
 
-
 core::Task<fs::Result<fs::Attributes>> LockingFs::getattr(fs::Inum inum) {
   return inner_.getattr(inum);  // (Given.) one extent read: no lock
 }

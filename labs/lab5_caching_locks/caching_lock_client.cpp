@@ -28,7 +28,6 @@ CachingLockClient::CachingLockClient(core::Context& ctx, core::Address server, l
       });
 }
 
-
 core::Task<lock::Result<void>> CachingLockClient::acquire(lock::LockId lock) {
   // TODO(lab5 part 1): free: take it; none: ask the server (and wait for Retry when told to);
   // acquiring, locked, releasing: wait for a change. Give up at the deadline.

@@ -19,7 +19,6 @@ CachingLockServer::CachingLockServer(core::Context& ctx)
       });
 }
 
-
 Status CachingLockServer::acquire(core::Address from, ClientId client, LockId lock) {
   // TODO(lab5 part 2): grant a free lock (or one `from` holds); else note the waiter, start a
   // revoke task for the holder if none runs (ctx_.spawn), and answer retry.
