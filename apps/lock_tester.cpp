@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "dsys/net/runtime.hpp"
+#include "dsys/net/tester_main.hpp"
 #include "lock_client.hpp"
 
 using namespace std::chrono_literals;
@@ -127,33 +127,5 @@ struct Tester {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: lock_tester PORT\n  tests the lock server on 127.0.0.1:PORT\n";
-    return 2;
-  }
-  const auto server = dsys::core::Address::parse(argv[1]);
-  if (!server) {
-    std::cerr << fmt::format("lock_tester: '{}' is not a port number (1-65535)\n", argv[1]);
-    return 2;
-  }
-  try {
-    auto options = dsys::net::Options::from_environment();
-    options.name = "lock_tester";
-    dsys::net::Runtime runtime(options, dsys::core::make_node<Tester>(*server));
-    Tester& tester = runtime.service<Tester>();
-    const bool finished = runtime.run_until([&] { return tester.done; }, 90s);
-    if (!finished && tester.failure.empty()) {
-      tester.fail(runtime.failure().empty() ? "the tests did not finish within 90 s"
-                                            : runtime.failure());
-    }
-    if (!tester.failure.empty()) {
-      std::cout << "lock_tester: FAILED: " << tester.failure << "\n";
-      return 1;
-    }
-    std::cout << "passed all tests successfully\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "lock_tester: " << e.what() << "\n";
-    return 1;
-  }
+  return dsys::net::tester_main<Tester>(argc, argv, "lock_tester", "the lock server");
 }

@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "caching_lock_client.hpp"
-#include "dsys/net/runtime.hpp"
+#include "dsys/net/tester_main.hpp"
 
 using namespace std::chrono_literals;
 using dsys::core::Context;
@@ -104,35 +104,7 @@ struct Tester {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::cerr << "usage: lock_tester PORT\n  tests the caching lock server on 127.0.0.1:PORT\n";
-    return 2;
-  }
-  const auto server = dsys::core::Address::parse(argv[1]);
-  if (!server) {
-    std::cerr << fmt::format("lock_tester: '{}' is not a port number (1-65535)\n", argv[1]);
-    return 2;
-  }
-  try {
-    auto options = dsys::net::Options::from_environment();
-    options.name = "lock_tester";
-    options.listen_port = 0;  // the server calls this client back (Revoke, Retry)
-    dsys::net::Runtime runtime(options, dsys::core::make_node<Tester>(*server));
-    Tester& tester = runtime.service<Tester>();
-    const bool finished = runtime.run_until([&] { return tester.done; }, 90s);
-    if (!finished && tester.failure.empty()) {
-      tester.fail(runtime.failure().empty() ? "the tests did not finish within 90 s"
-                                            : runtime.failure());
-    }
-    runtime.context().shutdown();
-    if (!tester.failure.empty()) {
-      std::cout << "lock_tester: FAILED: " << tester.failure << "\n";
-      return 1;
-    }
-    std::cout << "passed all tests successfully\n";
-    return 0;
-  } catch (const std::exception& e) {
-    std::cerr << "lock_tester: " << e.what() << "\n";
-    return 1;
-  }
+  // The server calls this tester back (Revoke, Retry): its node listens.
+  return dsys::net::tester_main<Tester>(argc, argv, "lock_tester", "the caching lock server",
+                                        /*listen=*/true);
 }
