@@ -92,10 +92,20 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
 
   set(out ${CMAKE_BINARY_DIR}/${flavour}/${lab})
   file(GLOB tests CONFIGURE_DEPENDS ${tests_dir}/*.cpp)
+  # The tests of the labs it runs again (RERUN), from their student directories, as they are.
+  get_property(rerun GLOBAL PROPERTY DSYS_LAB_${lab}_RERUN)
+  foreach(again ${rerun})
+    get_property(again_dir GLOBAL PROPERTY DSYS_LAB_${again}_DIR_labs)
+    file(GLOB again_tests CONFIGURE_DEPENDS ${again_dir}/tests/*.cpp)
+    list(APPEND tests ${again_tests})
+  endforeach()
   add_executable(${target}_tests ${tests} $<TARGET_OBJECTS:dsys_lab_main>)
   target_link_libraries(${target}_tests PRIVATE ${target} Catch2::Catch2)
   target_precompile_headers(${target}_tests REUSE_FROM dsys_lab_pch)
   target_compile_definitions(${target}_tests PRIVATE DSYS_APPS_DIR="${out}")
+  if(rerun)
+    target_compile_definitions(${target}_tests PRIVATE DSYS_RERUN=1)
+  endif()
   set_target_properties(${target}_tests PROPERTIES OUTPUT_NAME ${lab}_tests
                                                    RUNTIME_OUTPUT_DIRECTORY ${out})
   if(flavour STREQUAL "labs")
@@ -112,14 +122,16 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
   set_property(GLOBAL APPEND PROPERTY DSYS_LAB_${lab}_FLAVOURS ${flavour})
 endfunction()
 
-# dsys_add_lab(NAME DIR [DEPENDS LAB...] [ROOT PATH])
+# dsys_add_lab(NAME DIR [DEPENDS LAB...] [RERUN LAB...] [ROOT PATH])
 #
 # Lab NAME, whose code is in ROOT/labs/DIR (the student's) and ROOT/solutions/DIR (the
 # reference), with its tests in ROOT/labs/DIR/tests. ROOT defaults to the kit's top directory.
 # DEPENDS lists the labs it builds on, declared before it; their directories are on its include
-# path and their libraries are linked into it (the labs they build on come along).
+# path and their libraries are linked into it (the labs they build on come along). RERUN lists
+# labs (of those) whose tests its test program runs again: their test sources, compiled with
+# DSYS_RERUN defined, which they use to run over this lab's code (lab 6: over its cache).
 function(dsys_add_lab name dir)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT" "DEPENDS")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT" "DEPENDS;RERUN")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "dsys_add_lab(${name}): unexpected arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -152,6 +164,7 @@ function(dsys_add_lab name dir)
   endforeach()
   set_property(GLOBAL APPEND PROPERTY DSYS_LABS ${name})
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_DEPENDS "${arg_DEPENDS}")
+  set_property(GLOBAL PROPERTY DSYS_LAB_${name}_RERUN "${arg_RERUN}")
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_CLOSURE "${ordered}")
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_ROOT ${arg_ROOT})
 
@@ -268,3 +281,4 @@ dsys_add_lab(lab2 lab2_fileserver DEPENDS lab1)
 dsys_add_lab(lab3 lab3_rw DEPENDS lab2)
 dsys_add_lab(lab4 lab4_mkdir DEPENDS lab3)
 dsys_add_lab(lab5 lab5_caching_locks DEPENDS lab4)
+dsys_add_lab(lab6 lab6_caching_extents DEPENDS lab5 RERUN lab2 lab3 lab4)

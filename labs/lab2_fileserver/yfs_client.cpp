@@ -18,8 +18,8 @@ core::Task<Result<Inum>> YfsClient::lookup(Inum parent, std::string name) {
 }
 
 core::Task<Result<Inum>> YfsClient::create(Inum parent, std::string name) {
-  // TODO(lab2 part 2): check the name, read the directory, pick a free random inum, put the
-  // new file's extent, then the directory with the new entry.
+  // TODO(lab2 part 2): check the name, read the directory, draw a random inum, put the new
+  // file's extent, then the directory with the new entry.
   dsys::unimplemented("YfsClient::create");
   co_return Error::io;
 }

@@ -21,7 +21,7 @@ class DirClient : public lab3::RwClient {
 
   // Creates an empty directory `name` in directory `parent` and returns its inum: as create()
   // (the same name checks and errors, the new extent before the parent's entry), but the new
-  // inum is a directory's: random, fs::kFileBit clear, never 0 or the root's, and not in use.
+  // inum is a directory's: 64 random bits with fs::kFileBit clear, drawn again if 0 or the root's.
   // Tested by: "lab 4: mkdir makes a directory that both clients can fill ...", "lab 4: each of
   // two clients creates 100 files and deletes 99 in its own directory ...".
   core::Task<Result<Inum>> mkdir(Inum parent, std::string name) override;

@@ -23,13 +23,7 @@ core::Task<Result<Inum>> DirClient::mkdir(Inum parent, std::string name) {
   if (!dir) co_return dir.error();
   if (dir->find(name)) co_return Error::exists;
   Inum inum = 0;
-  for (;;) {
-    inum = ctx_.rng().next() & (fs::kFileBit - 1);
-    if (inum <= fs::kRootInum) continue;
-    auto taken = co_await store_.getattr(inum);
-    if (!taken && taken.error() == extent::Error::not_found) break;
-    if (!taken) co_return fs::from_store(taken.error());
-  }
+  while (inum <= fs::kRootInum) inum = ctx_.rng().next() & ~fs::kFileBit;
   if (auto put = co_await store_.put(inum, fs::Directory().encode()); !put) {
     co_return fs::from_store(put.error());
   }

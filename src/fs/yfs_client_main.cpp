@@ -24,7 +24,8 @@ std::optional<core::Address> port_argument(const std::string& text, std::string_
 
 }  // namespace
 
-int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of) {
+int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of,
+                   const FinishOf& finish) {
   if (argc != 4) {
     std::cerr << "usage: yfs_client MOUNTPOINT EXTENT_PORT LOCK_PORT\n"
                  "  mounts yfs at MOUNTPOINT (an empty directory), served by the extent server at\n"
@@ -53,6 +54,24 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
                  extent->to_string(), lock->to_string());
       std::fflush(stdout);
       ok = runtime.run();
+      if (ok && finish) {
+        // The node's last work (lab 6: its write-backs), still mounted: what the kernel sends
+        // meanwhile is served. A second signal stops it.
+        runtime.resume();
+        bool finished = false;
+        runtime.context().spawn([&]() -> core::Task<void> {
+          co_await finish(runtime);
+          finished = true;
+        });
+        if (runtime.run_until([&] { return finished; }, kFinishLimit)) {
+          fmt::print("yfs_client: finished\n");
+          std::fflush(stdout);
+        } else {
+          std::cerr << "yfs_client: did not finish (stopped, or it took longer than "
+                    << kFinishLimit / std::chrono::seconds(1) << " s): what it had not written "
+                    << "back is lost\n";
+        }
+      }
       // Answer (with EIO) whatever the kernel still waits for, then unmount.
       runtime.context().shutdown();
     }

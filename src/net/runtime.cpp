@@ -240,11 +240,7 @@ class Runtime::Impl final : public core::Host {
     if (listening_.valid()) accept();
     if (options_.stop_on_signals) {
       signals_.emplace(io_, SIGINT, SIGTERM);
-      signals_->async_wait([this](boost::system::error_code ec, int signal) {
-        if (ec) return;
-        log_line(fmt::format("stopping: {}", signal == SIGINT ? "SIGINT" : "SIGTERM"));
-        stop();
-      });
+      stop_on_signal();
     }
     if (factory) service_ = factory(context_);
   }
@@ -307,6 +303,17 @@ class Runtime::Impl final : public core::Host {
   void stop() {
     stop_requested_ = true;
     io_.stop();
+  }
+  void resume() {
+    stop_requested_ = false;
+    if (signals_) stop_on_signal();
+  }
+  void stop_on_signal() {
+    signals_->async_wait([this](boost::system::error_code ec, int signal) {
+      if (ec) return;
+      log_line(fmt::format("stopping: {}", signal == SIGINT ? "SIGINT" : "SIGTERM"));
+      stop();
+    });
   }
   const std::string& failure() const { return failure_; }
   void post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
@@ -931,6 +938,9 @@ bool Runtime::run_until(const std::function<bool()>& done, core::Duration limit)
 }
 void Runtime::stop() {
   impl_->stop();
+}
+void Runtime::resume() {
+  impl_->resume();
 }
 const std::string& Runtime::failure() const {
   return impl_->failure();

@@ -9,6 +9,10 @@
 // A bad argument or mount point: a message and exit status 2 or 1. DSYS_RPC_LOSSY and
 // DSYS_RPC_COUNT apply, as in every program.
 //
+// A Node with a `core::Task<void> finish()` (lab 6's: write the cache back, give the locks back)
+// has it run once serving ends, before the mount goes, for at most kFinishLimit; a second signal
+// cuts it short. It prints "yfs_client: finished" when it completed.
+//
 // A lab's program is one line:
 //   int main(int argc, char** argv) {
 //     return dsys::fs::yfs_client_main<dsys::fs::ClientNode<dsys::lab3::RwClient>>(argc, argv);
@@ -25,15 +29,23 @@ namespace dsys::fs {
 
 using MakeNode = std::function<core::NodeFactory(const Servers&)>;
 using FileSystemOf = std::function<FileSystem&(net::Runtime&)>;
+using FinishOf = std::function<core::Task<void>(net::Runtime&)>;  // null: nothing to finish
 
-int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of);
+inline constexpr core::Duration kFinishLimit = std::chrono::seconds(60);
+
+int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of,
+                   const FinishOf& finish = nullptr);
 
 // Node: built as Node(core::Context&, Servers), with `fs()` giving its FileSystem.
 template <class Node>
 int yfs_client_main(int argc, char** argv) {
+  FinishOf finish;
+  if constexpr (requires(Node& n) { n.finish(); }) {
+    finish = [](net::Runtime& runtime) { return runtime.service<Node>().finish(); };
+  }
   return run_yfs_client(
       argc, argv, [](const Servers& s) { return core::make_node<Node>(s); },
-      [](net::Runtime& runtime) -> FileSystem& { return runtime.service<Node>().fs(); });
+      [](net::Runtime& runtime) -> FileSystem& { return runtime.service<Node>().fs(); }, finish);
 }
 
 }  // namespace dsys::fs

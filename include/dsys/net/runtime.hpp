@@ -125,6 +125,10 @@ class Runtime {
   // Runs until done() holds (true), or `limit` of real time passes or a task fails (false).
   bool run_until(const std::function<bool()>& done, core::Duration limit);
   void stop();
+  // After run() or run_until() returned because of stop() or a signal: lets them run again, for
+  // a program's last work (lab 6's yfs_client writes its cache back). A signal that arrives from
+  // then on stops them again.
+  void resume();
   // What failed, after run() returned false.
   const std::string& failure() const;
 
