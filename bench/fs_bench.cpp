@@ -1,6 +1,6 @@
-// ./dsys bench fs: the latency of single file-system operations through a real yfs mount, side
-// by side with the same operations through a minimal in-memory FUSE file system (bench_memfs,
-// bench/memfs.cpp) and through tmpfs, and the ratios.
+// ./dsys bench fs: the latency of single file-system operations through real yfs mounts (one per
+// lab given), side by side with the same operations through a minimal in-memory FUSE file system
+// (bench_memfs, bench/memfs.cpp) and through tmpfs, and the ratios.
 //
 // memfs is served as yfs is: libfuse3's low-level API on one thread, with nothing cached in the
 // kernel (entry and attribute timeouts 0, direct_io). So yfs/memfs is what yfs itself costs (its
@@ -18,12 +18,20 @@
 //     pread of the same (on descriptors opened beforehand; kWarmup untimed rounds first);
 //   - create: open(O_CREAT | O_EXCL) and close of a new file, so the root grows from 100 to
 //     100 + kSamples entries as they go (yfs rereads and rewrites the whole directory each time);
-//   - mkdir of a new directory, after the creates; "-" when yfs answers ENOSYS (before lab 4).
+//   - mkdir of a new directory, after the creates; "-" when yfs answers ENOSYS (before lab 4), as
+//     for write and read before lab 3.
 //
 // The yfs programs (extent_server, lock_server if the directory has one, yfs_client) come from
-// the directory given with --programs (./dsys bench fs picks the highest lab that has a
-// yfs_client, reference code first). They run as by hand, on 127.0.0.1, each in a process group
-// of its own with its output in a log file, shown if it fails.
+// each directory given with --programs, named in the table by the directory's last component
+// (./dsys bench fs gives every lab that has a yfs_client of its own, reference code first: labs
+// 2-6). Each lab's yfs is a cluster of its own. They run as by hand, on 127.0.0.1, each in a
+// process group of its own with its output in a log file, shown if it fails.
+//
+// Everything runs on one CPU (the bench and every program it starts: they inherit its affinity),
+// the first the bench may use, unless --all-cpus: each operation is a ping-pong between the bench
+// and a FUSE server, and when the two sit on different CPUs every answer wakes a sleeping CPU,
+// which on a virtual machine costs tens of microseconds and varies from run to run far more than
+// what is measured. On one CPU, every file system pays only for its own work and the kernel's.
 //
 // Everything started is stopped and everything mounted is unmounted at the end, also on an error
 // or on SIGINT/SIGTERM/SIGHUP; a program gets SIGTERM if the bench dies. No wait is a fixed
@@ -32,6 +40,7 @@
 // answering (the kernel then fails the operations pending on its mount), so the bench ends.
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -400,8 +409,8 @@ class Run {
   Run& operator=(const Run&) = delete;
 
   // yfs from `programs`: extent_server, lock_server (if there is one), yfs_client.
-  FileSystem& mount_yfs(const std::string& programs) {
-    FileSystem& fs = add("yfs", FileSystem::Kind::fuse);
+  FileSystem& mount_yfs(const std::string& programs, const std::string& label) {
+    FileSystem& fs = add(label, FileSystem::Kind::fuse);
     const auto deadline = Clock::now() + kStartLimit;
     const std::string extent_port =
         port_in(start(fs, programs, "extent_server", {"0"}).wait_for_line("listening on", deadline),
@@ -413,7 +422,7 @@ class Run {
           port_in(start(fs, programs, "lock_server", {"0"}).wait_for_line("listening on", deadline),
                   "lock_server");
     Child& client = start(fs, programs, "yfs_client", {fs.path, extent_port, lock_port});
-    watchdog.arm("mounting yfs", deadline - Clock::now() + kSlack, fs.pids());
+    watchdog.arm("mounting " + label, deadline - Clock::now() + kSlack, fs.pids());
     client.wait_for_line("mounted", deadline);
     wait_for_mount(fs.path, &client, deadline);
     watchdog.disarm();
@@ -473,7 +482,8 @@ class Run {
   Child& start(FileSystem& fs, const std::string& programs, const std::string& program,
                std::vector<std::string> args) {
     args.insert(args.begin(), programs + "/" + program);
-    fs.programs.push_back(std::make_unique<Child>(program, std::move(args), log_for(program)));
+    fs.programs.push_back(
+        std::make_unique<Child>(program, std::move(args), log_for(fs.label + "-" + program)));
     return *fs.programs.back();
   }
   // Stops a file system's programs, its FUSE server first (which unmounts), then unmounts
@@ -551,8 +561,14 @@ class Workload {
     for (const auto& path : files_) create_file(path);
     fd_ = ::open(file_.c_str(), O_RDWR | O_CLOEXEC);
     if (fd_ < 0) fail_errno("open", file_);
-    write();
+    // yfs before lab 3 has no write: its reads and writes are left out ("-").
+    if (::pwrite(fd_, block_.data(), kBlock, 0) < 0 && errno == ENOSYS) {
+      has_io_ = false;
+    } else {
+      write();
+    }
   }
+  bool has_io() const { return has_io_; }
   ~Workload() { ::close(fd_); }
   Workload(const Workload&) = delete;
   Workload& operator=(const Workload&) = delete;
@@ -576,8 +592,9 @@ class Workload {
   void stat() {
     struct stat st {};
     if (::stat(file_.c_str(), &st) != 0) fail_errno("stat", file_);
-    if (st.st_size != static_cast<off_t>(kBlock))
-      throw Failure(fmt::format("stat of {} says {} bytes, not {}", file_, st.st_size, kBlock));
+    const off_t size = has_io_ ? static_cast<off_t>(kBlock) : 0;
+    if (st.st_size != size)
+      throw Failure(fmt::format("stat of {} says {} bytes, not {}", file_, st.st_size, size));
   }
   void write() {
     if (::pwrite(fd_, block_.data(), kBlock, 0) != static_cast<ssize_t>(kBlock))
@@ -612,6 +629,7 @@ class Workload {
   std::size_t creates_ = 0, mkdirs_ = 0;
   std::string block_, got_;
   int fd_ = -1;
+  bool has_io_ = true;
 };
 
 // One file system under measurement: its workload and its samples of each operation, in us.
@@ -625,16 +643,17 @@ struct Subject {
 struct Operation {
   const char* name;
   void (Workload::*run)();
-  int warmup;  // untimed calls before each round (none for those that add entries)
-  bool mkdir;  // skipped where the file system has no mkdir
+  int warmup;       // untimed calls before each round (none for those that add entries)
+  bool mkdir;       // skipped where the file system has no mkdir
+  bool io = false;  // skipped where it has no write (yfs before lab 3)
 };
 
 // In the order measured (readdir first: it lists the files made before the creates).
 constexpr Operation kOperations[] = {
     {"readdir (100)", &Workload::readdir, kWarmup, false},
     {"stat", &Workload::stat, kWarmup, false},
-    {"4 KiB write", &Workload::write, kWarmup, false},
-    {"4 KiB read", &Workload::read, kWarmup, false},
+    {"4 KiB write", &Workload::write, kWarmup, false, true},
+    {"4 KiB read", &Workload::read, kWarmup, false, true},
     {"create", &Workload::create, 0, false},
     {"mkdir", &Workload::mkdir, 0, true},
 };
@@ -657,7 +676,7 @@ void measure(Run& run, std::vector<Subject>& subjects) {
         run.watchdog.arm(fmt::format("{} on {}", o.name, s.fs->label), kRoundLimit, s.fs->pids());
         Workload& w = *s.work;
         if (o.mkdir && round == 0) s.has_mkdir = w.probe_mkdir();
-        if (!o.mkdir || s.has_mkdir) {
+        if ((!o.mkdir || s.has_mkdir) && (!o.io || w.has_io())) {
           for (int i = 0; i < o.warmup; ++i) (w.*o.run)();
           for (int i = 0; i < kSamples / kRounds; ++i) {
             check_interrupted();
@@ -683,24 +702,61 @@ std::string ratio(std::optional<double> a, std::optional<double> b) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: bench_fs --memfs BENCH_MEMFS [--programs DIR]\n"
-               "  DIR holds extent_server, yfs_client and maybe lock_server (a lab's programs);\n"
-               "  without it the yfs column is left out. Needs root for tmpfs (else /dev/shm).\n");
+               "usage: bench_fs --memfs BENCH_MEMFS [--programs DIR]... [--all-cpus]\n"
+               "  each DIR holds extent_server, yfs_client and maybe lock_server (a lab's\n"
+               "  programs; its last component names its column); without any, only memfs and\n"
+               "  tmpfs are measured. Needs root for tmpfs (else /dev/shm). Everything runs on\n"
+               "  one CPU unless --all-cpus.\n");
   return 2;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::optional<std::string> programs, memfs;
+  std::vector<std::string> programs;
+  std::optional<std::string> memfs;
+  bool all_cpus = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if ((arg == "--programs" || arg == "--memfs") && i + 1 < argc)
-      (arg == "--programs" ? programs : memfs) = argv[++i];
-    else
+    if (arg == "--all-cpus") {
+      all_cpus = true;
+    } else if (arg == "--programs" && i + 1 < argc) {
+      programs.push_back(argv[++i]);
+    } else if (arg == "--memfs" && i + 1 < argc) {
+      memfs = argv[++i];
+    } else {
       return usage();
+    }
   }
   if (!memfs) return usage();
+  std::vector<std::string> labels;
+  for (const auto& dir : programs) {
+    std::filesystem::path path(dir);
+    while (!path.empty() && path.filename().empty()) path = path.parent_path();  // "lab6/"
+    const std::string label = path.filename().string();
+    if (label.empty() || label == "memfs" || label == "tmpfs" ||
+        std::find(labels.begin(), labels.end(), label) != labels.end()) {
+      std::fprintf(stderr, "bench_fs: --programs %s: its name '%s' is taken or empty\n",
+                   dir.c_str(), label.c_str());
+      return 2;
+    }
+    labels.push_back(label);
+  }
+
+  std::string cpus = "on every CPU (--all-cpus)";
+  if (!all_cpus) {
+    cpu_set_t allowed;
+    CPU_ZERO(&allowed);
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) == 0) {
+      int first = 0;
+      while (first < CPU_SETSIZE && !CPU_ISSET(first, &allowed)) ++first;
+      cpu_set_t one;
+      CPU_ZERO(&one);
+      CPU_SET(first, &one);
+      if (first < CPU_SETSIZE && ::sched_setaffinity(0, sizeof one, &one) == 0)
+        cpus = fmt::format("all on CPU {} (see bench/fs_bench.cpp; --all-cpus to spread)", first);
+    }
+  }
 
   struct sigaction action {};
   action.sa_handler = on_signal;  // no SA_RESTART: a wait in progress ends with EINTR
@@ -715,37 +771,50 @@ int main(int argc, char** argv) {
     return 1;
   }
   try {
-    const FileSystem* yfs = programs ? &run->mount_yfs(*programs) : nullptr;
+    std::vector<const FileSystem*> yfs;
+    for (std::size_t i = 0; i < programs.size(); ++i)
+      yfs.push_back(&run->mount_yfs(programs[i], labels[i]));
     const FileSystem& mem = run->mount_memfs(*memfs);
     const FileSystem& tmp = run->mount_tmpfs();
     std::vector<Subject> subjects;
-    for (const FileSystem* fs : {yfs, &mem, &tmp})
-      if (fs != nullptr) subjects.push_back(Subject{fs, nullptr, {}, true});
+    for (const FileSystem* fs : yfs) subjects.push_back(Subject{fs, nullptr, {}, true});
+    subjects.push_back(Subject{&mem, nullptr, {}, true});
+    subjects.push_back(Subject{&tmp, nullptr, {}, true});
     measure(*run, subjects);
 
     fmt::print(
         "file-system operation latency: the median of {} of each, in µs, in the root of each\n"
-        "mount, in {} rounds taking turns; memfs is served as yfs is, without caching (see\n"
-        "bench/fs_bench.cpp)\n",
-        kSamples, kRounds);
-    fmt::print("  yfs:   {}\n", yfs != nullptr ? yfs->note : "not measured (no --programs)");
+        "mount, in {} rounds taking turns; memfs is served as yfs is, with nothing cached in the\n"
+        "kernel (see bench/fs_bench.cpp); {}\n",
+        kSamples, kRounds, cpus);
+    if (yfs.empty()) fmt::print("  yfs:   not measured (no --programs)\n");
+    for (const FileSystem* fs : yfs) fmt::print("  {}:  {}\n", fs->label, fs->note);
     fmt::print("  memfs: {}\n", mem.note);
     fmt::print("  tmpfs: {}\n", tmp.note);
-    fmt::print("{:<14}  {:>9}  {:>9}  {:>9}  {:>9}  {:>9}\n", "operation", "yfs µs", "memfs µs",
-               "tmpfs µs", "yfs/memfs", "yfs/tmpfs");
     auto median_of = [&](const FileSystem* fs, std::size_t op) -> std::optional<double> {
       for (const auto& s : subjects)
         if (s.fs == fs && !s.samples[op].empty()) return median(s.samples[op]);
       return std::nullopt;
     };
+    std::string header = fmt::format("{:<14}", "operation");
+    for (const FileSystem* fs : yfs) header += fmt::format("  {:>9}", fs->label + " µs");
+    header += fmt::format("  {:>9}  {:>9}", "memfs µs", "tmpfs µs");
+    for (const FileSystem* fs : yfs) header += fmt::format("  {:>11}", fs->label + "/memfs");
+    fmt::print("{}\n", header);
     for (const char* name :
          {"create", "4 KiB write", "4 KiB read", "mkdir", "stat", "readdir (100)"}) {
       std::size_t op = 0;
       while (std::string_view(kOperations[op].name) != name) ++op;
-      const auto a = median_of(yfs, op), b = median_of(&mem, op), c = median_of(&tmp, op);
-      std::string ratios = fmt::format("{:>9}  {:>9}", ratio(a, b), ratio(a, c));
-      if (yfs != nullptr && !a) ratios = "n/a (from lab 4)";  // yfs's mkdir answered ENOSYS
-      fmt::print("{:<14}  {:>9}  {:>9}  {:>9}  {}\n", name, us(a), us(b), us(c), ratios);
+      const auto b = median_of(&mem, op), c = median_of(&tmp, op);
+      std::string line = fmt::format("{:<14}", name);
+      for (const FileSystem* fs : yfs) line += fmt::format("  {:>9}", us(median_of(fs, op)));
+      line += fmt::format("  {:>9}  {:>9}", us(b), us(c));
+      for (const FileSystem* fs : yfs) {
+        const auto a = median_of(fs, op);
+        // "-": that yfs answered ENOSYS (no write before lab 3, no mkdir before lab 4)
+        line += fmt::format("  {:>11}", ratio(a, b));
+      }
+      fmt::print("{}\n", line);
     }
     std::fflush(stdout);
   } catch (const std::exception& e) {

@@ -8,7 +8,7 @@ namespace dsys::lab6 {
 CoherentFs::CoherentFs(fs::FileSystem& files, lab5::CachingLockClient& locks, ExtentCache& cache)
     : files_(files), locks_(locks), cache_(cache) {
   // TODO(lab6 part 2): set locks_' release callback: flush the lock's extent from cache_.
-  dsys::unimplemented("CoherentFs::CoherentFs");
+  // (Without it nothing you write ever reaches the extent server.)
 }
 
 core::Task<fs::Result<fs::Attributes>> CoherentFs::getattr(fs::Inum inum) {

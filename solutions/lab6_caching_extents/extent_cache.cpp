@@ -239,8 +239,8 @@ bool ExtentCache::cached(extent::ExtentId id) const {
 
 std::size_t ExtentCache::dirty_count() const {
   // SOLUTION BEGIN
-  return static_cast<std::size_t>(
-      std::count_if(entries_.begin(), entries_.end(), [](const auto& e) { return e.second.dirty; }));
+  return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(),
+                                                [](const auto& e) { return e.second.dirty; }));
   // SOLUTION STUB
   // // TODO(lab6 part 1): how many entries are dirty.
   // dsys::unimplemented("ExtentCache::dirty_count");

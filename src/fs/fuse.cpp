@@ -46,8 +46,10 @@ struct stat to_stat(const Attributes& a) {
   st.st_ino = a.inum;
   st.st_mode = a.directory() ? (S_IFDIR | 0755) : (S_IFREG | 0644);
   st.st_nlink = a.directory() ? 2 : 1;
-  st.st_uid = getuid();
-  st.st_gid = getgid();
+  static const uid_t uid = getuid();  // (once: two system calls per reply otherwise)
+  static const gid_t gid = getgid();
+  st.st_uid = uid;
+  st.st_gid = gid;
   st.st_size = static_cast<off_t>(a.size);
   st.st_blksize = 4096;
   st.st_blocks = static_cast<blkcnt_t>((a.size + 511) / 512);
@@ -122,7 +124,7 @@ class FuseMount::Impl {
     const int fd = fuse_session_fd(session_);
     // Never block the node in read(): an empty device reads EAGAIN, and the watch calls again.
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    watch_ = runtime_.watch_readable(fd, [this] { on_readable(); });
+    watch_ = runtime_.watch_readable(fd, [this] { return on_readable(); });
   }
 
   ~Impl() {
@@ -141,18 +143,21 @@ class FuseMount::Impl {
   static Impl& of(fuse_req_t req) { return *static_cast<Impl*>(fuse_req_userdata(req)); }
 
   // Takes what the kernel has sent, a bounded number of requests per turn so that replies and
-  // timers get their turn too (the watch calls again while more is waiting).
-  void on_readable() {
+  // timers get their turn too (the watch calls again while more is waiting). True when the
+  // device had nothing more (or the session ended).
+  bool on_readable() {
     for (int i = 0; i < 64 && !ended_; ++i) {
       const int n = fuse_session_receive_buf(session_, &buffer_);
-      if (n == -EAGAIN || n == -EINTR) return;
+      if (n == -EAGAIN) return true;
+      if (n == -EINTR) return false;
       if (n <= 0 || fuse_session_exited(session_)) {
         end(n < 0 ? fmt::format("reading /dev/fuse: {}", std::strerror(-n))
                   : std::string("unmounted"));
-        return;
+        return true;
       }
       fuse_session_process_buf(session_, &buffer_);
     }
+    return ended_;
   }
 
   void end(const std::string& why) {

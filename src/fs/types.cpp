@@ -1,6 +1,7 @@
 // The file system's types: see dsys/fs/types.hpp, dsys/fs/directory.hpp and
 // dsys/fs/file_system.hpp.
 #include <cerrno>
+#include <cstring>
 
 #include "dsys/fs/directory.hpp"
 #include "dsys/fs/file_system.hpp"
@@ -96,58 +97,88 @@ std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) {
 }
 }  // namespace
 
+namespace {
+// The name length at `at` (the u16 that starts each entry).
+std::size_t name_length(std::string_view bytes, std::size_t at) {
+  return static_cast<unsigned char>(bytes[at]) |
+         (std::size_t{static_cast<unsigned char>(bytes[at + 1])} << 8);
+}
+}  // namespace
+
 std::optional<Directory> Directory::decode(std::string_view bytes) {
   Directory d;
   std::size_t at = 0;
+  const char* data = bytes.data();
   while (at < bytes.size()) {
     if (bytes.size() - at < 2) return std::nullopt;
-    const auto length = static_cast<std::size_t>(get_le(bytes, at, 2));
+    const std::size_t length = name_length(bytes, at);
     at += 2;
     if (length == 0 || length > kMaxNameLength || bytes.size() - at < length + 8) {
       return std::nullopt;
     }
-    std::string name(bytes.substr(at, length));
-    if (name.find('/') != std::string::npos || name.find('\0') != std::string::npos) {
-      return std::nullopt;
+    for (const char* c = data + at; c != data + at + length; ++c) {
+      if (*c == '/' || *c == '\0') return std::nullopt;
     }
-    at += length;
-    d.entries_.push_back({std::move(name), get_le(bytes, at, 8)});
-    at += 8;
+    at += length + 8;
+    ++d.count_;
   }
+  d.bytes_ = bytes;
   return d;
 }
 
 std::string Directory::encode() const {
-  std::string out;
-  for (const auto& e : entries_) {
-    put_le(out, e.name.size(), 2);
-    out += e.name;
-    put_le(out, e.inum, 8);
-  }
-  return out;
+  return bytes_;
 }
 
-std::optional<Inum> Directory::find(std::string_view name) const {
-  for (const auto& e : entries_) {
-    if (e.name == name) return e.inum;
+std::optional<std::size_t> Directory::offset_of(std::string_view name) const {
+  const std::string_view bytes = bytes_;
+  for (std::size_t at = 0; at < bytes.size();) {
+    const std::size_t length = name_length(bytes, at);
+    if (length == name.size() && std::memcmp(bytes.data() + at + 2, name.data(), length) == 0)
+      return at;
+    at += 2 + length + 8;
   }
   return std::nullopt;
 }
 
+std::optional<Inum> Directory::find(std::string_view name) const {
+  const auto at = offset_of(name);
+  if (!at) return std::nullopt;
+  return get_le(bytes_, *at + 2 + name.size(), 8);
+}
+
 bool Directory::add(std::string name, Inum inum) {
-  if (find(name)) return false;
-  entries_.push_back({std::move(name), inum});
+  if (offset_of(name)) return false;
+  put_le(bytes_, name.size(), 2);
+  bytes_ += name;
+  put_le(bytes_, inum, 8);
+  ++count_;
+  entries_.reset();
   return true;
 }
 
 bool Directory::remove(std::string_view name) {
-  for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-    if (it->name == name) {
-      entries_.erase(it);
-      return true;
+  const auto at = offset_of(name);
+  if (!at) return false;
+  bytes_.erase(*at, 2 + name.size() + 8);
+  --count_;
+  entries_.reset();
+  return true;
+}
+
+const std::vector<DirEntry>& Directory::entries() const {
+  if (!entries_) {
+    std::vector<DirEntry> all;
+    all.reserve(count_);
+    const std::string_view bytes = bytes_;
+    for (std::size_t at = 0; at < bytes.size();) {
+      const auto length = static_cast<std::size_t>(get_le(bytes, at, 2));
+      all.push_back({std::string(bytes.substr(at + 2, length)), get_le(bytes, at + 2 + length, 8)});
+      at += 2 + length + 8;
     }
+    entries_ = std::move(all);
   }
-  return false;
+  return *entries_;
 }
 
 // ---- FileSystem: the operations of later labs, until a lab has them

@@ -267,8 +267,17 @@ class Runtime::Impl final : public core::Host {
     const auto deadline = Clock::now() + limit;
     auto guard = asio::make_work_guard(io_);
     int since_clock = 0;
+    int wakes_in_a_row = 0;
     while (!stop_requested_ && failure_.empty()) {
       if (done && done()) return true;
+      // The node's own wakes first, but never more than 64 before a look at the io_context.
+      if (!wakes_.empty() && ++wakes_in_a_row <= 64) {
+        const core::WaiterId id = wakes_.front();
+        wakes_.pop_front();
+        context_.wake(id, core::WakeCause::signal);
+        continue;
+      }
+      wakes_in_a_row = 0;
       if (io_.stopped()) io_.restart();
       // Handlers that are ready run one at a time (done() is checked after each), reading the
       // clock only every 64 of them.
@@ -276,6 +285,7 @@ class Runtime::Impl final : public core::Host {
       since_clock = 0;
       const auto now = Clock::now();
       if (now >= deadline) break;
+      if (!wakes_.empty()) continue;
       // Nothing ready: look again for a few microseconds before sleeping. A reply often comes
       // that soon, and waking a sleeping thread costs far more (most of all on a virtual
       // machine) than these looks. A node whose looks keep finding nothing (it is idle, or its
@@ -296,7 +306,7 @@ class Runtime::Impl final : public core::Host {
   std::uint64_t sleeps_ = 0;
   bool spin_until_ready(Clock::time_point until) {
     do {
-      if (io_.poll_one() != 0) return true;
+      if (io_.poll_one() != 0 || !wakes_.empty()) return true;
     } while (Clock::now() < until && !stop_requested_);
     return false;
   }
@@ -317,7 +327,7 @@ class Runtime::Impl final : public core::Host {
   }
   const std::string& failure() const { return failure_; }
   void post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
-  std::unique_ptr<FdWatch> watch_readable(int fd, std::function<void()> on_readable);
+  std::unique_ptr<FdWatch> watch_readable(int fd, std::function<bool()> on_readable);
 
   Counters counters() const {
     Counters c = counters_;
@@ -344,9 +354,10 @@ class Runtime::Impl final : public core::Host {
     if (when < armed_for_) rearm();
   }
   void cancel_timer(core::WaiterId) override {}
-  void post_wake(core::WaiterId id) override {
-    asio::post(io_, [this, id] { context_.wake(id, core::WakeCause::signal); });
-  }
+  // A wake from the node's own code (a notify, a spawn) waits in wakes_, which run_until serves
+  // before the io_context: posting it to asio would make the reactor interrupt itself (a system
+  // call) for every one.
+  void post_wake(core::WaiterId id) override { wakes_.push_back(id); }
   void send(Address to, Bytes message) override;
   void disconnect(Address peer, std::string_view reason) override;
   core::Storage& storage() override { return *storage_; }
@@ -825,6 +836,7 @@ class Runtime::Impl final : public core::Host {
   std::optional<asio::signal_set> signals_;
   std::string failure_;
   std::atomic<bool> stop_requested_{false};
+  std::deque<core::WaiterId> wakes_;  // see post_wake
   Counters counters_;
 };
 
@@ -865,10 +877,10 @@ namespace {
 class AsioFdWatch final : public FdWatch {
  public:
   struct State {
-    State(asio::io_context& io, int fd, std::function<void()> f)
+    State(asio::io_context& io, int fd, std::function<bool()> f)
         : descriptor(io, fd), on_readable(std::move(f)), fd(fd) {}
     asio::posix::stream_descriptor descriptor;
-    std::function<void()> on_readable;
+    std::function<bool()> on_readable;
     int fd;
     bool alive = true;
   };
@@ -890,10 +902,10 @@ class AsioFdWatch final : public FdWatch {
   }
   // Level-triggered: as long as data is left, call again (after other work has had its turn).
   static void call_while_readable(const std::shared_ptr<State>& s) {
-    s->on_readable();
+    const bool drained = s->on_readable();
     if (!s->alive) return;
     pollfd p{s->fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) > 0) {
+    if (!drained && ::poll(&p, 1, 0) > 0) {
       asio::post(s->descriptor.get_executor(), [s] {
         if (s->alive) call_while_readable(s);
       });
@@ -905,7 +917,7 @@ class AsioFdWatch final : public FdWatch {
 };
 }  // namespace
 
-std::unique_ptr<FdWatch> Runtime::Impl::watch_readable(int fd, std::function<void()> on_readable) {
+std::unique_ptr<FdWatch> Runtime::Impl::watch_readable(int fd, std::function<bool()> on_readable) {
   if (fd < 0) throw UsageError(fmt::format("watch_readable: {} is not a file descriptor", fd));
   auto state = std::make_shared<AsioFdWatch::State>(io_, fd, std::move(on_readable));
   return std::make_unique<AsioFdWatch>(std::move(state));
@@ -948,7 +960,7 @@ const std::string& Runtime::failure() const {
 void Runtime::post(std::function<void()> fn) {
   impl_->post(std::move(fn));
 }
-std::unique_ptr<FdWatch> Runtime::watch_readable(int fd, std::function<void()> on_readable) {
+std::unique_ptr<FdWatch> Runtime::watch_readable(int fd, std::function<bool()> on_readable) {
   return impl_->watch_readable(fd, std::move(on_readable));
 }
 Counters Runtime::counters() const {

@@ -9,6 +9,12 @@
 // Error::io rather than losing entries.
 //
 // Directory knows nothing of extents or RPC: read the extent, decode, change, encode, write it.
+//
+// A Directory keeps its encoding itself, and find, add and remove work on it in place: decode is
+// one check of the bytes and one copy, encode a copy, with no allocation per entry. (A create in a
+// directory of a few hundred entries decodes and encodes it several times: this is most of what
+// the yfs client itself costs once lab 6 caches the extents.) entries() decodes, on first use
+// after a change.
 #pragma once
 
 #include <optional>
@@ -36,13 +42,18 @@ class Directory {
   // Removes `name`; false when it is not here.
   bool remove(std::string_view name);
 
-  // Every entry, in the order they were added.
-  const std::vector<DirEntry>& entries() const { return entries_; }
-  std::size_t size() const { return entries_.size(); }
-  bool empty() const { return entries_.empty(); }
+  // Every entry, in the order they were added. The reference is valid until the next change.
+  const std::vector<DirEntry>& entries() const;
+  std::size_t size() const { return count_; }
+  bool empty() const { return count_ == 0; }
 
  private:
-  std::vector<DirEntry> entries_;
+  // Where the entry named `name` starts in bytes_, if it is there.
+  std::optional<std::size_t> offset_of(std::string_view name) const;
+
+  std::string bytes_;  // the encoding, always well formed
+  std::size_t count_ = 0;
+  mutable std::optional<std::vector<DirEntry>> entries_;  // decoded by entries(), until a change
 };
 
 }  // namespace dsys::fs

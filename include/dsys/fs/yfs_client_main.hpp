@@ -40,7 +40,7 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
 template <class Node>
 int yfs_client_main(int argc, char** argv) {
   FinishOf finish;
-  if constexpr (requires(Node& n) { n.finish(); }) {
+  if constexpr (requires(Node & n) { n.finish(); }) {
     finish = [](net::Runtime& runtime) { return runtime.service<Node>().finish(); };
   }
   return run_yfs_client(

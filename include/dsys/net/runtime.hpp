@@ -135,9 +135,11 @@ class Runtime {
   // Runs `fn` on the node's executor, soon. Thread-safe: the door for other threads.
   void post(std::function<void()> fn);
   // Calls `on_readable` on the node's executor whenever `fd` has data to read (or is at its end
-  // or in error), until the returned watch is destroyed. Level-triggered: if `on_readable` leaves
+  // or in error), until the returned watch is destroyed. `on_readable` returns true when it read
+  // until the descriptor had nothing more (EAGAIN), which spares the watch a look of its own.
+  // Level-triggered: if `on_readable` leaves
   // data unread it is called again. The descriptor is not owned: close it after the watch.
-  std::unique_ptr<FdWatch> watch_readable(int fd, std::function<void()> on_readable);
+  std::unique_ptr<FdWatch> watch_readable(int fd, std::function<bool()> on_readable);
 
   Counters counters() const;
   std::uint64_t frames_received() const { return counters().frames_received; }

@@ -109,7 +109,7 @@ class SimYfs {
   // writes its cache back and gives its locks back), so that the extent server holds everything
   // the clients did: for a test that looks at the server next. Nothing for other nodes.
   void settle(core::Duration limit = 10min) {
-    if constexpr (requires(Node& n) { n.finish(); }) {
+    if constexpr (requires(Node & n) { n.finish(); }) {
       for (int i = 1; i <= clients(); ++i) {
         if (!world_.is_up(client(i))) continue;
         auto done = std::make_shared<bool>(false);

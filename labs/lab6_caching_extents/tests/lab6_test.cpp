@@ -249,8 +249,8 @@ TEST_CASE(
     const std::string data = fmt::format("round {} by client {} ", round, writer) +
                              std::string(static_cast<std::size_t>((round * 37) % 200), 'x');
     c.write(writer, f, data);
-    INFO("round " << round << ": client " << writer << " wrote " << data.size()
-                  << " bytes; client " << reader << " reads");
+    INFO("round " << round << ": client " << writer << " wrote " << data.size() << " bytes; client "
+                  << reader << " reads");
     CHECK(c.read(reader, f) == data);
     auto a = c.yfs.run(reader, [f](auto& fs) { return fs.getattr(f); });
     REQUIRE(a);
@@ -543,9 +543,8 @@ TEST_CASE(
       INFO(name << " is listed: its inode must exist");
       CHECK(a);
     }
-    const std::string kept = c.read(2, *c.yfs.run(2, [dir](auto& fs) {
-      return fs.lookup(dir, "kept");
-    }));
+    const std::string kept =
+        c.read(2, *c.yfs.run(2, [dir](auto& fs) { return fs.lookup(dir, "kept"); }));
     CHECK((kept == "kept, first" || kept == "kept, changed"));
     // And both clients work on: the restarted one makes a file the other then reads.
     const Inum after = c.create(1, dir, "after");

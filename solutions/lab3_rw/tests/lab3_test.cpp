@@ -28,7 +28,8 @@ using dsys::testing::TestWorld;
 // passes (a server down) are left out there.
 #ifdef DSYS_RERUN
 #include "yfs_rerun.hpp"
-using Yfs = dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::rerun::Node, dsys::rerun::LockServer>;
+using Yfs =
+    dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::rerun::Node, dsys::rerun::LockServer>;
 #else
 using Yfs =
     dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::fs::ClientNode<dsys::lab3::RwClient>>;
