@@ -95,13 +95,38 @@ std::uint64_t get_le(std::string_view in, std::size_t at, int bytes) {
   }
   return v;
 }
-}  // namespace
 
-namespace {
 // The name length at `at` (the u16 that starts each entry).
 std::size_t name_length(std::string_view bytes, std::size_t at) {
   return static_cast<unsigned char>(bytes[at]) |
          (std::size_t{static_cast<unsigned char>(bytes[at + 1])} << 8);
+}
+
+// Names of at most 8 bytes (most of them) are checked and compared as one 64-bit word: the 8
+// bytes from a name's start are always there, since its entry's inum follows it.
+constexpr std::uint64_t kOnes = 0x0101010101010101u;
+std::uint64_t word_at(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+std::uint64_t low_bytes(std::size_t n) {  // the mask of a word's first n bytes (n <= 8)
+  return n == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * n)) - 1;
+}
+bool has_zero_byte(std::uint64_t v) {
+  return ((v - kOnes) & ~v & (kOnes << 7)) != 0;
+}
+// Whether the name of `length` bytes at `p` holds a '/' or a '\0'.
+bool bad_name(const char* p, std::size_t length) {
+  if (length <= 8) {
+    const std::uint64_t mask = low_bytes(length);
+    const std::uint64_t w = (word_at(p) & mask) | (kOnes & ~mask);  // the rest: 0x01, harmless
+    return has_zero_byte(w) || has_zero_byte(w ^ (kOnes * '/'));
+  }
+  for (const char* c = p; c != p + length; ++c) {
+    if (*c == '/' || *c == '\0') return true;
+  }
+  return false;
 }
 }  // namespace
 
@@ -116,9 +141,7 @@ std::optional<Directory> Directory::decode(std::string_view bytes) {
     if (length == 0 || length > kMaxNameLength || bytes.size() - at < length + 8) {
       return std::nullopt;
     }
-    for (const char* c = data + at; c != data + at + length; ++c) {
-      if (*c == '/' || *c == '\0') return std::nullopt;
-    }
+    if (bad_name(data + at, length)) return std::nullopt;
     at += length + 8;
     ++d.count_;
   }
@@ -132,6 +155,17 @@ std::string Directory::encode() const {
 
 std::optional<std::size_t> Directory::offset_of(std::string_view name) const {
   const std::string_view bytes = bytes_;
+  if (name.size() <= 8) {  // one word compare per entry
+    const std::uint64_t mask = low_bytes(name.size());
+    std::uint64_t wanted = 0;
+    std::memcpy(&wanted, name.data(), name.size());
+    for (std::size_t at = 0; at < bytes.size();) {
+      const std::size_t length = name_length(bytes, at);
+      if (length == name.size() && (word_at(bytes.data() + at + 2) & mask) == wanted) return at;
+      at += 2 + length + 8;
+    }
+    return std::nullopt;
+  }
   for (std::size_t at = 0; at < bytes.size();) {
     const std::size_t length = name_length(bytes, at);
     if (length == name.size() && std::memcmp(bytes.data() + at + 2, name.data(), length) == 0)
@@ -143,17 +177,23 @@ std::optional<std::size_t> Directory::offset_of(std::string_view name) const {
 
 std::optional<Inum> Directory::find(std::string_view name) const {
   const auto at = offset_of(name);
-  if (!at) return std::nullopt;
+  if (!at) {
+    missed_ = std::string(name);
+    return std::nullopt;
+  }
   return get_le(bytes_, *at + 2 + name.size(), 8);
 }
 
 bool Directory::add(std::string name, Inum inum) {
-  if (offset_of(name)) return false;
+  // (find(name) just missed, unchanged since: as a create does, to answer `exists` first)
+  const bool known_absent = missed_ && *missed_ == name;
+  if (!known_absent && offset_of(name)) return false;
   put_le(bytes_, name.size(), 2);
   bytes_ += name;
   put_le(bytes_, inum, 8);
   ++count_;
   entries_.reset();
+  missed_.reset();
   return true;
 }
 
@@ -163,6 +203,7 @@ bool Directory::remove(std::string_view name) {
   bytes_.erase(*at, 2 + name.size() + 8);
   --count_;
   entries_.reset();
+  missed_.reset();
   return true;
 }
 

@@ -71,6 +71,45 @@ TEST_CASE("a directory extent that is not an encoding is refused, never half rea
   CHECK(decoded > 0);
 }
 
+TEST_CASE("names of every length, with '/' or NUL anywhere, are found, refused and removed right") {
+  // Names up to 8 bytes are checked and compared a word at a time: every length and position.
+  for (std::size_t length = 1; length <= 12; ++length) {
+    INFO("names of " << length << " bytes");
+    Directory d;
+    const std::string a(length, 'a');
+    std::string b = a;
+    b.back() = 'b';
+    REQUIRE(d.add(b, 0x80000002u));
+    REQUIRE(d.add(a, 0x80000001u));
+    CHECK(d.find(a) == dsys::fs::Inum{0x80000001u});
+    CHECK(d.find(b) == dsys::fs::Inum{0x80000002u});
+    CHECK_FALSE(d.find(a + "a"));
+    CHECK_FALSE(d.find(a.substr(1)));
+    CHECK_FALSE(d.add(a, 7));  // taken: after a find that hit, and after one that missed
+    CHECK_FALSE(d.find("zz"));
+    CHECK(d.add("zz", 9));
+    CHECK_FALSE(d.add("zz", 10));
+    auto back = Directory::decode(d.encode());
+    REQUIRE(back);
+    CHECK(back->entries() == d.entries());
+    CHECK(d.remove(a));
+    CHECK_FALSE(d.find(a));
+    CHECK(d.find(b) == dsys::fs::Inum{0x80000002u});
+    for (std::size_t at = 0; at < length; ++at) {
+      for (char bad : {'/', '\0'}) {
+        std::string name = a;
+        name[at] = bad;
+        std::string bytes;
+        bytes.push_back(static_cast<char>(length));
+        bytes.push_back('\0');
+        bytes += name;
+        bytes += std::string(8, '\0');
+        CHECK_FALSE(Directory::decode(bytes));
+      }
+    }
+  }
+}
+
 TEST_CASE("new names are checked: not empty, not . or .., no / or NUL, at most 255 bytes") {
   using dsys::fs::check_new_name;
   CHECK(check_new_name("a").ok());

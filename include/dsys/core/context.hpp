@@ -139,6 +139,10 @@ class Context {
   requires std::is_invocable_r_v<Task<void>, F&> void spawn(F f) {
     spawn(own_and_run(std::move(f)));
   }
+  template <class F>
+  requires std::is_invocable_r_v<Task<void>, F&> void spawn_now(F f) {
+    spawn_now(own_and_run(std::move(f)));
+  }
   std::size_t pending_tasks() const { return roots_.size(); }  // TaskGroups' tasks included
 
   // --- randomness: this node's seeded stream

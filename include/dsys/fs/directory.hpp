@@ -54,6 +54,7 @@ class Directory {
   std::string bytes_;  // the encoding, always well formed
   std::size_t count_ = 0;
   mutable std::optional<std::vector<DirEntry>> entries_;  // decoded by entries(), until a change
+  mutable std::optional<std::string> missed_;  // the name find() last missed, until a change
 };
 
 }  // namespace dsys::fs
