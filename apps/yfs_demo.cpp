@@ -47,6 +47,7 @@
 #include "dsys/sim/world.hpp"
 #include "dsys/testing/process.hpp"
 #include "dsys/testing/yfs_cluster.hpp"
+#include "dsys/trace/diagram.hpp"
 #include "extent_server.hpp"
 #include "lab4_node.hpp"
 #include "lock_server.hpp"
@@ -334,7 +335,7 @@ class SimDemo {
   std::vector<dsys::sim::NodeId> clients_;
 };
 
-void simulated(std::uint64_t seed) {
+void simulated(std::uint64_t seed, const std::string& shiviz) {
   fmt::print(
       "\n== 1. The simulated world (seed {}): a lock server, an extent server and two yfs "
       "clients\n"
@@ -391,7 +392,17 @@ void simulated(std::uint64_t seed) {
       dsys::core::format_time(world.now()), world.events_run(), trace.count(Kind::send),
       world.deliveries(), trace.count(Kind::drop), trace.count(Kind::duplicate),
       trace.count(Kind::crash), trace.count(Kind::restart));
-  fmt::print("  The whole trace: {} (digest {:016x})\n", world.write_trace(), trace.digest());
+  const std::string trace_path = world.write_trace();
+  fmt::print("  The whole trace: {} (digest {:016x})\n", trace_path, trace.digest());
+  fmt::print("  Its picture, lane by lane (open it in a browser): {}\n",
+             dsys::sim::diagram_path(trace_path));
+  if (!shiviz.empty()) {
+    if (dsys::trace::write_text_file(shiviz, dsys::trace::render_shiviz(trace))) {
+      fmt::print("  As a ShiViz log: {}\n", shiviz);
+    } else {
+      fmt::print("  (could not write the ShiViz log {})\n", shiviz);
+    }
+  }
   fmt::print("  Replay exactly this run (same seed, same trace): ./dsys demo --sim --seed {}\n",
              seed);
 }
@@ -552,8 +563,9 @@ std::string unimplemented_in(std::string_view what) {
 }
 
 int usage() {
-  std::cerr << "usage: yfs_demo [--sim|--real] [--seed N]   (./dsys demo [--sim|--real] [--seed "
-               "N])\n";
+  std::cerr
+      << "usage: yfs_demo [--sim|--real] [--seed N] [--shiviz FILE]   (./dsys demo [--sim|--real] "
+         "[--seed N] [--shiviz FILE])\n";
   return 2;
 }
 
@@ -563,6 +575,7 @@ int main(int argc, char** argv) {
   bool sim = true;
   bool real_world = true;
   std::optional<std::uint64_t> seed;
+  std::string shiviz;  // where the simulated run's ShiViz log goes, if anywhere
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--sim") {
@@ -577,6 +590,12 @@ int main(int argc, char** argv) {
         return usage();
       }
       seed = std::stoull(value);
+    } else if (arg == "--shiviz") {
+      if (i + 1 >= argc || std::string_view(argv[i + 1]).empty()) {
+        std::cerr << "yfs_demo: --shiviz needs a file name\n";
+        return usage();
+      }
+      shiviz = argv[++i];
     } else {
       std::cerr << "yfs_demo: unknown option '" << arg << "'\n";
       return usage();
@@ -587,7 +606,7 @@ int main(int argc, char** argv) {
     return usage();
   }
   try {
-    if (sim) simulated(seed.value_or(dsys::sim::seed_from_env(kDefaultSeed)));
+    if (sim) simulated(seed.value_or(dsys::sim::seed_from_env(kDefaultSeed)), shiviz);
     if (real_world) {
       const std::string programs =
           std::filesystem::read_symlink("/proc/self/exe").parent_path().string();

@@ -3,10 +3,12 @@
 //  - on a test's first failed assertion, between the lines "dsys: first failed assertion" and
 //    "dsys: end of first failed assertion": that assertion in full (where, the expression, its
 //    expansion, the messages, the exception); then the replay line (DSYS_SEED=...) and the trace
-//    of the simulated world it was running, if any. The grader (tools/grade.py) shows these.
+//    of the simulated world it was running, if any, and its diagram (an HTML page). The grader
+//    (tools/grade.py) shows these.
 #define CATCH_CONFIG_RUNNER
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -87,13 +89,22 @@ class FailureReporter : public Catch::TestEventListenerBase {
 
  private:
   static void report(const Catch::AssertionStats& stats) {
+    const std::string failure = describe(stats);
     std::cout << "dsys: first failed assertion\n"
-              << describe(stats) << "dsys: end of first failed assertion\n";
+              << failure << "dsys: end of first failed assertion\n";
     if (dsys::testing::seed_used()) {
-      std::cout << "replay: DSYS_SEED=" << dsys::testing::last_seed() << "\n";
+      std::cout << "replay: DSYS_SEED=" << dsys::testing::last_seed();
+      // A schedule of ./dsys explore's (dsys/sim/strategies.hpp) is part of the replay.
+      if (const char* schedule = std::getenv("DSYS_SCHEDULE");
+          schedule != nullptr && *schedule && std::string(schedule) != "random") {
+        std::cout << " DSYS_SCHEDULE=" << schedule;
+      }
+      std::cout << "\n";
     }
-    if (const std::string trace = dsys::testing::trace_for_report(); !trace.empty()) {
+    if (const std::string trace = dsys::testing::trace_for_report(failure); !trace.empty()) {
       std::cout << "trace: " << trace << "\n";
+      if (trace.ends_with(".trace"))
+        std::cout << "diagram: " << dsys::sim::diagram_path(trace) << "\n";
     }
     std::cout << std::flush;
   }

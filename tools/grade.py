@@ -275,6 +275,9 @@ def run_one(binary, test, lab, env, replay_args, log_dir):
     footer = [f"replay: {replay}"]
     if trace:
         footer.append(f"trace:  {trace}")
+        diagram = re.sub(r"\.trace$", ".html", trace)
+        if diagram != trace and os.path.isfile(diagram):
+            footer.append(f"diagram: {diagram}  (open it in a browser: the run, lane by lane)")
     if log:
         footer.append(f"log:    {shown(log)}  (its whole output)")
     return dict(test, status=status, output=output, seconds=seconds, note=note, body=lines,

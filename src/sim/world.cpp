@@ -1,11 +1,14 @@
 #include "dsys/sim/world.hpp"
 
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 
 #include <fmt/format.h>
 
 #include "dsys/core/error.hpp"
+#include "dsys/sim/strategies.hpp"
+#include "dsys/trace/diagram.hpp"
 
 namespace dsys::sim {
 
@@ -289,12 +292,26 @@ World::World(Options options)
       scheduler_(options_.scheduler),
       world_rng_(options_.seed ^ 0x5eed5eed5eedULL) {
   if (!scheduler_) {
-    scheduler_ = std::make_shared<RandomScheduler>(options_.seed, options_.shuffle_simultaneous);
+    // Worlds this process made so far under the same DSYS_SCHEDULE: a choices file has a part
+    // for each (strategies.hpp).
+    static std::map<std::string, std::size_t> worlds_made;
+    const char* schedule = std::getenv("DSYS_SCHEDULE");
+    const std::size_t index = worlds_made[schedule != nullptr ? schedule : ""]++;
+    scheduler_ = scheduler_from_env(options_.seed, options_.shuffle_simultaneous, index);
+  }
+  if (const char* record = std::getenv("DSYS_SCHEDULE_RECORD"); record != nullptr && *record) {
+    recorder_ = std::make_shared<RecordingScheduler>(scheduler_);
+    scheduler_ = recorder_;
+    record_path_ = record;
   }
   trace_.set_enabled(options_.trace);
 }
 
 World::~World() {
+  if (recorder_) {
+    std::ofstream out(record_path_, std::ios::app);
+    out << "world\n# events " << events_run_ << "\n" << recorder_->record();
+  }
   for (auto& n : nodes_) {
     if (!n->host) continue;
     n->host->context().shutdown();
@@ -517,14 +534,16 @@ void World::push(Time at, EventKind kind, NodeId node, std::uint32_t incarnation
   queue_.push(Event{at, scheduler_->tiebreak(), seq_++, kind, node, incarnation, from, id});
 }
 
-std::uint64_t World::store_payload(Bytes bytes) {
+std::uint64_t World::store_payload(Bytes bytes, std::uint64_t number) {
   if (!free_payloads_.empty()) {
     const std::uint64_t slot_index = free_payloads_.back();
     free_payloads_.pop_back();
     payloads_[slot_index] = std::move(bytes);
+    payload_numbers_[slot_index] = number;
     return slot_index;
   }
   payloads_.push_back(std::move(bytes));
+  payload_numbers_.push_back(number);
   return payloads_.size() - 1;
 }
 
@@ -532,36 +551,37 @@ void World::send(NodeId from, Address to, Bytes message) {
   const bool traced = trace_.enabled();
   const auto size = static_cast<std::uint32_t>(message.size());
   const std::uint64_t digest = traced ? trace::fnv1a(message) : 0;
+  const std::uint64_t number = ++messages_;
   {
     Inside inside(*this, from);
     const NodeId peer =
         to.is_node() && to.node_index() < nodes_.size() ? to.node_index() : trace::kNoNode;
     if (!node_event(from, NodeEvent::Kind::send, peer)) {
-      trace_.add({now_, Kind::drop, from, peer, size, digest, "not sent: sender crashed"});
+      trace_.add({now_, Kind::drop, from, peer, size, digest, "not sent: sender crashed", number});
       return;
     }
   }
   if (!to.is_node() || to.node_index() >= nodes_.size()) {
     trace_.add({now_, Kind::drop, from, trace::kNoNode, size, digest,
-                fmt::format("no such node {}", to.to_string())});
+                fmt::format("no such node {}", to.to_string()), number});
     push(now_, EventKind::unreachable, from, slot(from).incarnation, from, to.raw());
     return;
   }
   const NodeId dest = to.node_index();
   trace_.add({now_, Kind::send, from, dest, size, digest,
-              traced && options_.describe ? options_.describe(message) : std::string()});
+              traced && options_.describe ? options_.describe(message) : std::string(), number});
   if (tap_) tap_(from, dest, message);
   if (!connected(from, dest)) {
-    trace_.add({now_, Kind::drop, from, dest, size, digest, "partitioned"});
+    trace_.add({now_, Kind::drop, from, dest, size, digest, "partitioned", number});
     return;
   }
   const LinkFaults& link = faults(from, dest);
   const Routing routing = scheduler_->route(from, dest, link);
   if (routing.copies == 0) {
-    trace_.add({now_, Kind::drop, from, dest, size, digest, "lost"});
+    trace_.add({now_, Kind::drop, from, dest, size, digest, "lost", number});
     return;
   }
-  if (routing.copies > 1) trace_.add({now_, Kind::duplicate, from, dest, size, digest, {}});
+  if (routing.copies > 1) trace_.add({now_, Kind::duplicate, from, dest, size, digest, {}, number});
   for (int copy = 0; copy < routing.copies; ++copy) {
     Time at = now_ + routing.delay[copy];
     if (!routing.reordered[copy]) {
@@ -571,7 +591,7 @@ void World::send(NodeId from, Address to, Bytes message) {
       last = at;
     }
     const std::uint64_t payload =
-        store_payload(copy + 1 < routing.copies ? message : std::move(message));
+        store_payload(copy + 1 < routing.copies ? message : std::move(message), number);
     push(at, EventKind::deliver, dest, 0, from, payload);
   }
 }
@@ -579,10 +599,11 @@ void World::send(NodeId from, Address to, Bytes message) {
 void World::inject(NodeId from, NodeId to, Bytes message) {
   slot(from);
   slot(to);
+  const std::uint64_t number = ++messages_;
   trace_.add({now_, Kind::note, from, to, static_cast<std::uint32_t>(message.size()),
-              trace::fnv1a(message), "injected by the test: a late copy"});
+              trace::fnv1a(message), "injected by the test: a late copy", number});
   push(now_ + options_.faults.min_delay, EventKind::deliver, to, 0, from,
-       store_payload(std::move(message)));
+       store_payload(std::move(message), number));
 }
 
 bool World::step() {
@@ -619,17 +640,18 @@ void World::run_event(Event& e) {
       Bytes message = std::move(payloads_[e.id]);
       payloads_[e.id] = Bytes();
       free_payloads_.push_back(e.id);
+      const std::uint64_t number = payload_numbers_[e.id];
       const auto size = static_cast<std::uint32_t>(message.size());
       const std::uint64_t digest = trace_.enabled() ? trace::fnv1a(message) : 0;
       NodeSlot& n = *nodes_[e.node];
       if (!n.up) {
-        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "destination down"});
+        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "destination down", number});
       } else if (!connected(e.from, e.node)) {
-        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "partitioned"});
+        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "partitioned", number});
       } else if (!node_event(e.node, NodeEvent::Kind::deliver, e.from)) {
-        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "destination crashed"});
+        trace_.add({now_, Kind::drop, e.from, e.node, size, digest, "destination crashed", number});
       } else {
-        trace_.add({now_, Kind::deliver, e.node, e.from, size, digest, {}});
+        trace_.add({now_, Kind::deliver, e.node, e.from, size, digest, {}, number});
         Inside inside(*this, e.node);
         n.host->context().deliver(Address::node(e.from), std::move(message));
       }
@@ -685,11 +707,27 @@ void World::check() {
   }
 }
 
-std::string World::write_trace() const {
+std::string World::write_trace(std::string_view failure) const {
   const char* dir = std::getenv("DSYS_TRACE_DIR");
-  const std::string path = fmt::format(
-      "{}/{}-seed{}.trace", dir != nullptr && *dir ? dir : "traces", options_.label, options_.seed);
-  return trace_.write(path) ? path : fmt::format("(could not write {})", path);
+  const std::string stem = fmt::format("{}/{}-seed{}", dir != nullptr && *dir ? dir : "traces",
+                                       options_.label, options_.seed);
+  const std::string path = stem + ".trace";
+  if (!trace_.write(path)) return fmt::format("(could not write {})", path);
+  if (failure_told_.empty()) failure_told_ = std::string(failure);  // the first one told wins
+  trace::DiagramOptions diagram;
+  diagram.title = fmt::format("{}, seed {}", options_.label, options_.seed);
+  diagram.failure = failure_told_;
+  trace::write_text_file(diagram_path(path), trace::render_html(trace_, diagram));
+  if (const char* shiviz = std::getenv("DSYS_SHIVIZ"); shiviz != nullptr && *shiviz == '1') {
+    trace::write_text_file(stem + ".shiviz", trace::render_shiviz(trace_));
+  }
+  return path;
+}
+
+std::string diagram_path(std::string_view trace_path) {
+  std::string path(trace_path);
+  if (path.ends_with(".trace")) path.resize(path.size() - 6);
+  return path + ".html";
 }
 
 void World::fail_run(const std::string& what) {
@@ -699,11 +737,12 @@ void World::fail_run(const std::string& what) {
                     "  trace: none (tracing is off in this run)",
                     what, core::format_time(now_), options_.label, options_.seed));
   }
+  const std::string path = write_trace(what);
   throw RunFailure(
-      fmt::format("{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n  trace: {}\n"
+      fmt::format("{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n  trace: {}\n  diagram: {}\n"
                   "  last events:\n{}",
-                  what, core::format_time(now_), options_.label, options_.seed, write_trace(),
-                  trace_.tail(12)));
+                  what, core::format_time(now_), options_.label, options_.seed, path,
+                  diagram_path(path), trace_.tail(12)));
 }
 
 void World::run_for(Duration d) {

@@ -40,7 +40,10 @@ TestWorld::~TestWorld() {
     // it again gives the same file), or an exception of the test's own. The report comes after
     // the world is gone, so it is written now.
     try {
-      g_dead_world_trace = trace().enabled() ? write_trace() : kTracingOff;
+      g_dead_world_trace =
+          trace().enabled()
+              ? write_trace("the test failed: an exception ended it while this world was running")
+              : kTracingOff;
     } catch (...) {
       g_dead_world_trace.clear();
     }
@@ -65,10 +68,10 @@ void reset_test_state() {
   g_reported_world = nullptr;
 }
 
-std::string trace_for_report() {
+std::string trace_for_report(std::string_view failure) {
   if (g_world == nullptr) return g_dead_world_trace;
   g_reported_world = g_world;
-  return g_world->trace().enabled() ? g_world->write_trace() : kTracingOff;
+  return g_world->trace().enabled() ? g_world->write_trace(failure) : kTracingOff;
 }
 
 }  // namespace dsys::testing

@@ -110,6 +110,10 @@ for number, trace in [(2, "fixture-seeded-seed77.trace"), (8, "fixture-invariant
     shown = re.search(r"^trace:\s+(\S+)", section(out, number), re.M)
     expect(shown and shown.group(1).endswith(trace) and os.path.isfile(os.path.join(work, shown.group(1))),
            f"test {number}: its report does not name its trace {trace}, or it was not written")
+    diagram = re.search(r"^diagram:\s+(\S+)", section(out, number), re.M)
+    expect(diagram and diagram.group(1).endswith(trace.replace(".trace", ".html")) and
+           os.path.isfile(os.path.join(work, diagram.group(1))),
+           f"test {number}: its report does not name its diagram, or it was not written")
 expect(re.search(r"^trace:\s+none \(tracing is off in this test\)$", section(out, 9), re.M),
        "a test with tracing off does not say so on its trace line")
 expect(tests["fixture: hangs"]["execution_time"] < 30, "the hanging test was not stopped at its limit")

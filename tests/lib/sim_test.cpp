@@ -3,6 +3,7 @@
 
 #include <map>
 
+#include "busy_run.hpp"
 #include "dsys/rpc/endpoint.hpp"
 #include "dsys/sim/world.hpp"
 #include "dsys/testing/echo_service.hpp"
@@ -133,30 +134,10 @@ TEST_CASE("a partition cuts traffic between groups, including messages in flight
 }
 
 namespace {
-// A small busy run: clients calling an echo server over a faulty network, with a crash.
+// A small busy run (busy_run.hpp): clients calling an echo server over a faulty network, with a
+// crash and a partition.
 std::string busy_run_trace(std::uint64_t seed) {
-  World world({.seed = seed, .faults = {.drop = 0.1, .duplicate = 0.1, .reorder = 0.1}});
-  auto server = world.add_node<dsys::testing::echo::Server>("server");
-  int finished = 0;
-  for (int c = 0; c < 3; ++c) {
-    auto client = world.add_node(fmt::format("client{}", c));
-    Context& ctx = world.context(client);
-    ctx.spawn([&ctx, &finished, to = world.address(server)]() -> Task<void> {
-      dsys::rpc::Endpoint& endpoint = dsys::rpc::Endpoint::of(ctx);
-      dsys::rpc::Client echo(endpoint, to);
-      for (int i = 0; i < 10; ++i) {
-        auto r = co_await echo.call<dsys::testing::echo::Echo>({fmt::format("hello {}", i)}, 2s);
-        ctx.log("call {}: {}", i, r ? r->text : std::string(to_string(r.error())));
-        co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(1, 20)));
-      }
-      ++finished;
-    });
-  }
-  world.after(150ms, [&] { world.crash(server); });
-  world.after(400ms, [&] { world.restart(server); });
-  world.run_until([&] { return finished == 3; }, 1min);
-  REQUIRE(finished == 3);
-  return world.trace().render();
+  return dsys::testing::busy_run(seed).trace;
 }
 }  // namespace
 

@@ -22,6 +22,7 @@
 #include <queue>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "dsys/core/context.hpp"
@@ -47,11 +48,13 @@ struct Options {
   std::uint64_t seed = 1;
   LinkFaults faults;  // every link's faults, unless set per link
   UnsyncedWrites unsynced_on_crash = UnsyncedWrites::lost;
-  bool trace = true;                     // keep every event (benchmarks turn this off)
-  bool log_to_stderr = false;            // also print node log lines as they happen
-  std::string label = "sim";             // names the trace file written on failure
-  bool shuffle_simultaneous = false;     // RandomScheduler: random order among same-time events
-  std::shared_ptr<Scheduler> scheduler;  // null: RandomScheduler(seed)
+  bool trace = true;                  // keep every event (benchmarks turn this off)
+  bool log_to_stderr = false;         // also print node log lines as they happen
+  std::string label = "sim";          // names the trace file written on failure
+  bool shuffle_simultaneous = false;  // RandomScheduler: random order among same-time events
+  // Null: the one DSYS_SCHEDULE names (dsys/sim/strategies.hpp), RandomScheduler(seed) when
+  // unset. With DSYS_SCHEDULE_RECORD=FILE, the world adds its decisions to FILE when it ends.
+  std::shared_ptr<Scheduler> scheduler;
   // Says what a message is, on the trace's send lines (rpc::describe: "request proc 1 xid 3 …").
   // The world itself knows nothing of message formats.
   std::function<std::string(const core::Bytes&)> describe;
@@ -197,8 +200,11 @@ class World {
   trace::Trace& trace() { return trace_; }
   std::uint64_t events_run() const { return events_run_; }
   std::uint64_t deliveries() const { return trace_.count(trace::Kind::deliver); }
-  // Writes the trace to $DSYS_TRACE_DIR (default ./traces); returns the path.
-  std::string write_trace() const;
+  // Writes the trace to $DSYS_TRACE_DIR (default ./traces), as LABEL-seedN.trace, and beside it
+  // its space-time diagram, LABEL-seedN.html (dsys/trace/diagram.hpp), which shows the first
+  // `failure` this world was told of; with DSYS_SHIVIZ=1 also LABEL-seedN.shiviz.
+  // Returns the trace's path.
+  std::string write_trace(std::string_view failure = {}) const;
 
  private:
   class NodeHost;
@@ -237,17 +243,21 @@ class World {
   void run_event(Event& e);
   void check();
   [[noreturn]] void fail_run(const std::string& what);
-  std::uint64_t store_payload(core::Bytes bytes);
+  std::uint64_t store_payload(core::Bytes bytes, std::uint64_t number);
   const LinkFaults& faults(NodeId from, NodeId to) const;
 
   Options options_;
   std::shared_ptr<Scheduler> scheduler_;
+  std::shared_ptr<class RecordingScheduler> recorder_;  // with DSYS_SCHEDULE_RECORD
+  std::string record_path_;
   core::Rng world_rng_;  // crash policies and node seeds
   core::Time now_{};
   std::uint64_t seq_ = 0;
   std::uint64_t events_run_ = 0;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> queue_;
   std::vector<core::Bytes> payloads_;
+  std::vector<std::uint64_t> payload_numbers_;  // per payload slot: its message's number
+  std::uint64_t messages_ = 0;                  // messages sent so far (trace::Event::message)
   std::vector<std::uint64_t> free_payloads_;
   std::map<std::uint64_t, std::function<void()>> actions_;
   std::vector<std::unique_ptr<NodeSlot>> nodes_;
@@ -260,6 +270,10 @@ class World {
   bool any_doomed_ = false;
   Tap tap_;
   trace::Trace trace_;
+  mutable std::string failure_told_;  // what the first write_trace told of a failure said
 };
+
+// The diagram written beside the trace at `trace_path` (write_trace): ".trace" -> ".html".
+std::string diagram_path(std::string_view trace_path);
 
 }  // namespace dsys::sim

@@ -51,7 +51,8 @@ void reset_test_state();
 // What the failure report says of the trace of the running test's simulated world (the live
 // one, else the last one destroyed by an exception): the path it was written to, "none (tracing
 // is off in this test)", or "" when the test made no world (or its world ended without failing).
-std::string trace_for_report();
+// The live world's diagram (sim::diagram_path) shows `failure`, the failed assertion.
+std::string trace_for_report(std::string_view failure);
 
 }  // namespace dsys::testing
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,19 @@ struct Event {
   std::uint32_t size = 0;
   std::uint64_t digest = 0;
   std::string text;
+  // Which message a send, duplicate, deliver or drop is about: the world numbers the messages it
+  // is given, from 1, and every event of one message carries its number (0: not a message). Not
+  // part of the rendered line (nor of the digest): diagrams use it to draw each arrow.
+  std::uint64_t message = 0;
+};
+
+// A stretch of time on one node's lane, drawn beside its events in the run's diagram: an
+// operation of a history, say (the linearizability checker marks its counterexample so).
+struct Span {
+  std::uint32_t node = kNoNode;
+  core::Time begin{};
+  std::optional<core::Time> end;  // none: it never ended
+  std::string text;
 };
 
 // FNV-1a, 64 bits: a message's fingerprint in the trace.
@@ -52,7 +66,14 @@ class Trace {
 
   void add(Event event);
   const std::vector<Event>& events() const { return events_; }
+  // Spans are kept even when events are not; they are not part of render() or digest().
+  void add_span(Span span) { spans_.push_back(std::move(span)); }
+  const std::vector<Span>& spans() const { return spans_; }
   std::uint64_t count(Kind kind) const { return counts_[static_cast<std::size_t>(kind)]; }
+  // "n1 client", "n3" for a node without a name, "world" for kNoNode.
+  std::string node_label(std::uint32_t node) const;
+  // The names given with set_node_name, by node id ("" where none was given).
+  const std::vector<std::string>& node_names() const { return names_; }
 
   // One line per event: "   0.012000s  n1 client   send -> n0 server  36 bytes  #1f2e…".
   std::string render_line(const Event& e) const;
@@ -67,9 +88,9 @@ class Trace {
   bool write(const std::string& path) const;
 
  private:
-  std::string node_label(std::uint32_t node) const;
   bool enabled_ = true;
   std::vector<Event> events_;
+  std::vector<Span> spans_;
   std::vector<std::string> names_;
   std::uint64_t counts_[12]{};
 };

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "dsys/testing/lab.hpp"
+#include "dsys/testing/linearizability.hpp"
 #include "dsys/testing/process.hpp"
 #include "lock_client.hpp"
 #include "lock_server.hpp"
@@ -131,14 +132,29 @@ void mutual_exclusion(TestWorld& world, bool at_most_once, int clients, int lock
   Holders holders;
   int finished = 0;
   std::vector<std::string> errors;
+  // Every acquire and release as the clients saw it, checked against a lock at the end.
+  std::vector<dsys::testing::Operation> history;
+  std::map<dsys::lock::ClientId, dsys::sim::NodeId> node_of;
   world.add_invariant("one holder per lock", [&] { return holders.violation; });
   for (int c = 1; c <= clients; ++c) {
-    add_client(
+    node_of[c] = add_client(
         world, server, c,
         [&, locks, rounds](Context& ctx, LockClient& client) -> Task<void> {
+          const auto record = [&](const char* action, dsys::lock::LockId lock,
+                                  dsys::core::Time call, const dsys::rpc::CallResult<Status>& r) {
+            history.push_back(
+                {.client = node_of[client.id()],
+                 .key = std::to_string(lock),
+                 .action = action,
+                 .call = call,
+                 .response = r ? std::optional(ctx.now()) : std::nullopt,
+                 .result = r ? std::optional(std::string(to_string(*r))) : std::nullopt});
+          };
           for (int i = 0; i < rounds; ++i) {
             const auto lock = static_cast<dsys::lock::LockId>(ctx.rng().below(locks));
+            const dsys::core::Time asked = ctx.now();
             auto got = co_await client.acquire(lock);
+            record("acquire", lock, asked, got);
             if (!got || *got != Status::ok) {
               const bool timed_out = !got && got.error() == dsys::rpc::Error::timeout;
               errors.push_back(fmt::format(
@@ -152,7 +168,9 @@ void mutual_exclusion(TestWorld& world, bool at_most_once, int clients, int lock
             holders.enter(lock, client.id());
             co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(1, 5)));
             holders.leave(lock);
+            const dsys::core::Time releasing = ctx.now();
             auto freed = co_await client.release(lock);
+            record("release", lock, releasing, freed);
             if (!freed || *freed != Status::ok) {
               errors.push_back(
                   fmt::format("client {} release({}): {}", client.id(), lock, show(freed)));
@@ -167,6 +185,12 @@ void mutual_exclusion(TestWorld& world, bool at_most_once, int clients, int lock
   for (const auto& e : errors) UNSCOPED_INFO(e);
   CHECK(errors.empty());
   CHECK(finished == clients);
+  // What the clients saw is what one lock per name gives (the counterexample, if any, is drawn
+  // in the run's diagram).
+  const auto checked = dsys::testing::check_linearizable(dsys::testing::lock_model(), history);
+  dsys::testing::add_to_diagram(checked, world.trace());
+  INFO(checked.explain());
+  CHECK(checked.linearizable);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dsys/testing/lab.hpp"
+#include "dsys/testing/linearizability.hpp"
 #include "dsys/testing/process.hpp"
 #include "dsys/testing/yfs.hpp"
 #include "dsys/testing/yfs_cluster.hpp"
@@ -230,21 +231,43 @@ TEST_CASE("lab 4: one client creates while another deletes",
   }
   using Errors = std::vector<std::string>;
   std::vector<std::shared_ptr<std::optional<Errors>>> results;
-  results.push_back(c.yfs.start(1, [](auto& fs) -> Task<Errors> {
+  // Every create and unlink of an x-i as its client saw it: checked against one directory.
+  std::vector<dsys::testing::Operation> history;
+  dsys::core::Context& creator = c.world.context(c.yfs.client(1));
+  results.push_back(c.yfs.start(1, [&](auto& fs) -> Task<Errors> {
     Errors errors;
     for (int i = 0; i < 30; ++i) {
-      auto r = co_await fs.create(kRootInum, fmt::format("x-{}", i));
+      const std::string name = fmt::format("x-{}", i);
+      const dsys::core::Time call = creator.now();
+      auto r = co_await fs.create(kRootInum, name);
+      history.push_back({.client = c.yfs.client(1),
+                         .key = name,
+                         .action = "create",
+                         .call = call,
+                         .response = creator.now(),
+                         .result = r ? std::to_string(*r) : std::string(to_string(r.error()))});
       if (!r) errors.push_back(fmt::format("create x-{}: {}", i, to_string(r.error())));
     }
     co_return errors;
   }));
   dsys::core::Context& deleter = c.world.context(c.yfs.client(2));
-  results.push_back(c.yfs.start(2, [&deleter](auto& fs) -> Task<Errors> {
+  results.push_back(c.yfs.start(2, [&](auto& fs) -> Task<Errors> {
     Errors errors;
     // Delete each x-i as soon as it exists (it may not yet: the other client is creating).
     for (int i = 0; i < 30; ++i) {
+      const std::string name = fmt::format("x-{}", i);
       for (int attempt = 0;; ++attempt) {
-        auto r = co_await fs.unlink(kRootInum, fmt::format("x-{}", i));
+        const dsys::core::Time call = deleter.now();
+        auto r = co_await fs.unlink(kRootInum, name);
+        history.push_back(
+            {.client = c.yfs.client(2),
+             .key = name,
+             .action = "unlink",
+             .call = call,
+             .response = deleter.now(),
+             .result = std::string(r                               ? "ok"
+                                   : r.error() == Error::not_found ? "noent"
+                                                                   : to_string(r.error()))});
         if (r) break;
         if (r.error() != Error::not_found || attempt == 2000) {
           errors.push_back(fmt::format("unlink x-{}: {}", i, to_string(r.error())));
@@ -260,6 +283,12 @@ TEST_CASE("lab 4: one client creates while another deletes",
   for (auto& r : results) errors.insert(errors.end(), (*r)->begin(), (*r)->end());
   INFO(join(errors));
   CHECK(errors.empty());
+  // The two clients' creates and unlinks are what one directory gives, in some order that
+  // respects real time (the counterexample, if any, is drawn in the run's diagram).
+  const auto checked = dsys::testing::check_linearizable(dsys::testing::namespace_model(), history);
+  dsys::testing::add_to_diagram(checked, c.world.trace());
+  INFO(checked.explain());
+  CHECK(checked.linearizable);
   CHECK(names_of(c.list(1, kRootInum)) ==
         std::set<std::string>{"keep-0", "keep-1", "keep-2", "keep-3", "keep-4"});
   // Every deleted file's extent is gone: the root, the five kept files, nothing else.

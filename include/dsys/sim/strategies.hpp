@@ -1,0 +1,103 @@
+// dsys/sim/strategies.hpp: the schedulers that ./dsys explore runs tests under, and the record
+// of the choices a run made.
+//
+// A test never names its strategy: the World builds its Scheduler from the environment (when the
+// test gave it none), so that every simulated test can be explored and replayed unchanged.
+//
+//   DSYS_SCHEDULE unset, or "random"   RandomScheduler(seed): the runs of every seed, as always
+//   DSYS_SCHEDULE=pct:D                PctScheduler(seed, D)
+//   DSYS_SCHEDULE=choices:FILE         ChoiceScheduler: the route decisions in FILE, in order
+//   DSYS_SCHEDULE_RECORD=FILE          also: write every decision the run made to FILE
+//
+// The record (and a choices file) is text, one decision a line, a "world" line starting each
+// world of the test program (a choices file gives the k-th world made under it the decisions
+// after its k-th "world" line, counted from 0):
+//
+//   world
+//   route o olx       a message, and the choices its link allowed (explore's exhaustive search)
+//   route =1500000r   the exact fate random or PCT chose: copies' delays in ns, r = held back
+//   tiebreak 0
+//
+// Route choices: "o" on time (the link's least delay), "l" late (its greatest, held back when the
+// link may reorder), "x" lost, "d" duplicated (one copy on time, one late). A link offers only
+// what its faults allow: a reliable link offers "o" and, when its delay varies or it may reorder,
+// "l"; never a loss it does not have. After the last decision of a choices file every message is
+// on time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dsys/core/rng.hpp"
+#include "dsys/sim/scheduler.hpp"
+
+namespace dsys::sim {
+
+// One route decision as a record line's words: "o", "=1500000r", "=1000000,=21000000r", "x".
+std::string encode_routing(const Routing& routing);
+// The decision "o", "l", "x", "d" or an exact one stands for on a link with `faults`; false
+// when the word is not one.
+bool decode_routing(std::string_view word, const LinkFaults& faults, Routing& routing);
+// The choices a link with `faults` offers, in the order exhaustive search tries them: "o" first.
+std::string choices_of(const LinkFaults& faults);
+
+// PCT (Burckhardt, Kothari, Musuvathi and Nagarakatte, ASPLOS 2010), for message passing. Each
+// node has a random priority; a message's delay follows its sender's rank, so among messages in
+// flight at once the higher sender's arrive first (the ready "threads" are the senders). At
+// `depth - 1` change points, chosen at random among the first `steps` messages, the sender of
+// that message drops below every other node: the preemption PCT bounds. Losses and duplicates
+// are drawn as RandomScheduler draws them. Same seed and depth, same run.
+class PctScheduler final : public Scheduler {
+ public:
+  PctScheduler(std::uint64_t seed, int depth, std::uint64_t steps = 2000);
+  Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) override;
+  std::uint64_t tiebreak() override { return 0; }
+
+ private:
+  double priority(std::uint32_t node);
+  core::Rng rng_;
+  std::vector<double> priority_;        // per node; higher goes first
+  std::vector<std::uint64_t> changes_;  // message numbers at which the sender is demoted
+  std::uint64_t messages_ = 0;
+  double lowest_ = 0;  // below every priority given so far
+};
+
+// Replays route decisions (and tiebreaks) in order; after the last one, every message is on
+// time and ties keep creation order.
+class ChoiceScheduler final : public Scheduler {
+ public:
+  explicit ChoiceScheduler(std::vector<std::string> routes, std::vector<std::uint64_t> ties = {})
+      : routes_(std::move(routes)), ties_(std::move(ties)) {}
+  Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) override;
+  std::uint64_t tiebreak() override { return next_tie_ < ties_.size() ? ties_[next_tie_++] : 0; }
+
+ private:
+  std::vector<std::string> routes_;
+  std::vector<std::uint64_t> ties_;
+  std::size_t next_route_ = 0;
+  std::size_t next_tie_ = 0;
+};
+
+// Passes every call to `inner` and writes down what it answered, with the choices offered.
+class RecordingScheduler final : public Scheduler {
+ public:
+  explicit RecordingScheduler(std::shared_ptr<Scheduler> inner) : inner_(std::move(inner)) {}
+  Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) override;
+  std::uint64_t tiebreak() override;
+  const std::string& record() const { return record_; }  // the lines, without "world"
+
+ private:
+  std::shared_ptr<Scheduler> inner_;
+  std::string record_;
+};
+
+// The scheduler DSYS_SCHEDULE asks for (see the top of this file), for the `world_index`-th world
+// (from 0) the process makes under that DSYS_SCHEDULE. Throws UsageError on a malformed value or
+// file.
+std::shared_ptr<Scheduler> scheduler_from_env(std::uint64_t seed, bool shuffle_simultaneous,
+                                              std::size_t world_index);
+
+}  // namespace dsys::sim
