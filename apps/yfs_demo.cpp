@@ -394,8 +394,10 @@ void simulated(std::uint64_t seed, const std::string& shiviz) {
       trace.count(Kind::crash), trace.count(Kind::restart));
   const std::string trace_path = world.write_trace();
   fmt::print("  The whole trace: {} (digest {:016x})\n", trace_path, trace.digest());
-  fmt::print("  Its picture, lane by lane (open it in a browser): {}\n",
-             dsys::sim::diagram_path(trace_path));
+  if (trace_path.ends_with(".trace")) {
+    fmt::print("  Its picture, lane by lane (open it in a browser): {}\n",
+               dsys::sim::diagram_path(trace_path));
+  }
   if (!shiviz.empty()) {
     if (dsys::trace::write_text_file(shiviz, dsys::trace::render_shiviz(trace))) {
       fmt::print("  As a ShiViz log: {}\n", shiviz);

@@ -15,16 +15,22 @@
               turn, each fate its link allows (on time, late, lost, duplicated), the rest on time;
               stateless: each run starts from scratch with a recorded prefix of decisions
 
-The runs of a test are spread over J processes at a time (default: one per CPU), and stop at N runs
-(default 200). A failing schedule is shrunk before it is reported: its decisions after some point
+The runs are spread over J processes at a time (default: one per CPU); N runs in all (default 200)
+are shared among the tests, at least one each. PCT first counts the messages one run of the test
+sends (seed S, random) and puts its change points among them. A failing schedule is shrunk before it is reported: its decisions after some point
 are dropped (on time from there) and its faults (losses, duplicates, late copies) are removed one
 group at a time, each change kept only if the test still fails. The shrunk schedule is saved as a
 choices file, with its diagram and a line that replays it:
 
   DSYS_SEED=7 DSYS_SCHEDULE=choices:explore/lab1/...schedule build/dev/.../lab1_tests "name"
 
+Beside it, "found by:" is the run as it was found (its seed and strategy; for exhaustive search
+the prefix it ran, saved as NAME.found.schedule). A run that was killed or crashed before its
+world ended leaves no record: it is reported with that line alone, unshrunk. A saved schedule is
+always one that was seen to fail when replayed from its file.
+
 Prints runs, distinct schedules, violations and runs per minute. Exit status 1 when some run
-failed, 0 when none did, 2 on bad arguments.
+failed, 0 when none did, 2 on bad arguments (and when the test program refuses a schedule).
 """
 
 import argparse
@@ -41,31 +47,67 @@ import time
 
 import grade  # tools/grade.py: how tests are listed and named to Catch2
 
-FAULTS = re.compile(r"^[lxd]$|r|,")  # a decision that is a fault: late, lost, duplicated, held back
+# A choices-file or record line of dsys/sim/strategies.hpp: "world K", "route WORD [CHOICES]",
+# "tiebreak CALL VALUE", "# comment". A decision here is (world, "route WORD") or (world,
+# "tiebreak CALL VALUE"); the record names every decision on time "o", so any other route word is
+# a fault (late, lost, duplicated, held back, or a delay other than the least).
+USAGE_ERROR = re.compile(r"DSYS_SCHEDULE(: |=\S*: )[^\n]*")  # not a replay line's DSYS_SCHEDULE=X
+
+
+def parse_record(lines):
+    """The decisions of record `lines`, with the choices offered for each route, as
+    ([(world, text)], [choices or None])."""
+    decisions, choices = [], []
+    world = -1
+    for line in lines:
+        words = line.split()
+        if not words or words[0].startswith("#"):
+            continue
+        if words[0] == "world":
+            world = int(words[1]) if len(words) > 1 else world + 1
+        elif words[0] == "route" and len(words) >= 2:
+            decisions.append((max(world, 0), f"route {words[1]}"))
+            choices.append(words[2] if len(words) > 2 else "o")
+        elif words[0] == "tiebreak" and len(words) == 3:
+            decisions.append((max(world, 0), line.strip()))
+            choices.append(None)
+    return decisions, choices
+
+
+def is_fault(decision):
+    return decision[1].startswith("route ") and decision[1] != "route o"
 
 
 class Run:
-    """One run's outcome: passed, its decisions (the record's lines), its events, its output."""
+    """One run's outcome: passed, its decisions (from its record), its events, its output."""
 
-    def __init__(self, passed, record, output, trace_dir):
+    def __init__(self, passed, record, output, trace_dir, timed_out=False):
         self.passed = passed
         self.record = record
         self.output = output
         self.trace_dir = trace_dir
+        self.timed_out = timed_out
+        self.decisions, self.choices = parse_record(record)
 
     def routes(self):
-        return [line.split()[1] for line in self.record if line.startswith("route ")]
-
-    def choices(self):
-        return [line.split()[2] if len(line.split()) > 2 else "o"
-                for line in self.record if line.startswith("route ")]
+        return [d for d in self.decisions if d[1].startswith("route ")]
 
     def events(self):
         return sum(int(line.split()[2]) for line in self.record if line.startswith("# events "))
 
+    def recorded(self):
+        """Whether the run wrote its record (a run killed or crashed before its world ended did
+        not)."""
+        return any(line.startswith("world") for line in self.record)
+
     def schedule_id(self):
-        body = "\n".join(line for line in self.record if not line.startswith("#"))
+        body = "\n".join(f"{w} {t}" for w, t in self.decisions)
         return hashlib.sha1(body.encode()).hexdigest()
+
+    def usage_error(self):
+        """What the test program said of a DSYS_SCHEDULE it refused, or None."""
+        m = USAGE_ERROR.search(self.output) if not self.passed else None
+        return m.group(0) if m else None
 
     def diagram(self):
         for root, _, files in os.walk(self.trace_dir):
@@ -80,35 +122,46 @@ def run_test(program, test, env_extra, work, timeout):
     run_dir = tempfile.mkdtemp(prefix="run-", dir=work)
     record = os.path.join(run_dir, "record")
     env = dict(os.environ, DSYS_SCHEDULE_RECORD=record, DSYS_TRACE_DIR=run_dir, **env_extra)
+    timed_out = False
     try:
         done = subprocess.run([program, grade.catch_spec(test["name"])], capture_output=True,
                               text=True, env=env, timeout=timeout)
         passed, output = done.returncode == 0, done.stdout + done.stderr
     except subprocess.TimeoutExpired:
-        passed, output = False, f"(timed out after {timeout} s)"
+        passed, output, timed_out = False, f"(timed out after {timeout} s)", True
     lines = []
     if os.path.exists(record):
         with open(record) as f:
             lines = f.read().splitlines()
-    result = Run(passed, lines, output, run_dir)
+    result = Run(passed, lines, output, run_dir, timed_out)
     if passed:
         shutil.rmtree(run_dir, ignore_errors=True)
     return result
 
 
-def write_choices(path, routes):
+def write_choices(path, decisions):
+    """A choices file of `decisions`, world by world."""
+    worlds = sorted({w for w, _ in decisions} | {0})
     with open(path, "w") as f:
-        f.write("world\n" + "".join(f"route {r}\n" for r in routes))
+        for w in worlds:
+            f.write(f"world {w}\n" + "".join(f"{t}\n" for dw, t in decisions if dw == w))
 
 
-def faults_in(routes):
-    return sum(1 for r in routes if FAULTS.search(r))
+def faults_in(decisions):
+    return sum(1 for d in decisions if is_fault(d))
+
+
+def replay_line(env, program, test):
+    words = [f"{k}={shlex.quote(v)}" for k, v in env.items()]
+    return " ".join(words + [shlex.quote(program), shlex.quote(grade.catch_spec(test["name"]))])
 
 
 def shrink(program, test, seed, failing, work, timeout, budget):
-    """Fewer decisions, then fewer faults, while the test still fails. Returns (routes, run)."""
-    routes = failing.routes()
-    best = failing
+    """Fewer decisions, then fewer faults, while the test still fails. Returns (decisions, the
+    run of those decisions, runs spent): the run is None when no candidate failed, in which case
+    the decisions are the failing run's own, not yet replayed."""
+    decisions = failing.decisions
+    best = None
     tries = 0
     path = os.path.join(work, "candidate.schedule")
 
@@ -118,50 +171,53 @@ def shrink(program, test, seed, failing, work, timeout, budget):
         write_choices(path, candidate)
         r = run_test(program, test, {"DSYS_SEED": str(seed), "DSYS_SCHEDULE": f"choices:{path}"},
                      work, timeout)
-        if not r.passed:
+        if not r.passed and not r.usage_error():
             best = r
-        else:
-            shutil.rmtree(r.trace_dir, ignore_errors=True)
-        return not r.passed
+            return True
+        shutil.rmtree(r.trace_dir, ignore_errors=True)
+        return False
 
     # Fewer decisions: the shortest prefix found by halving (on time after it).
-    lo, hi = 0, len(routes)
+    lo, hi = 0, len(decisions)
     while lo < hi and tries < budget // 3:
         mid = (lo + hi) // 2
-        if still_fails(routes[:mid]):
+        if still_fails(decisions[:mid]):
             hi = mid
         else:
             lo = mid + 1
-    if hi < len(routes):
-        routes = routes[:hi]
+    if best is not None:
+        decisions = decisions[:hi]
     # Fewer faults: groups of faulty decisions made on time, halving the group size.
-    group = max(1, faults_in(routes))
+    group = max(1, faults_in(decisions))
     while group >= 1 and tries < budget:
-        faulty = [i for i, r in enumerate(routes) if FAULTS.search(r)]
+        faulty = [i for i, d in enumerate(decisions) if is_fault(d)]
         if not faulty:
             break
         changed = False
         for start in range(0, len(faulty), group):
             if tries >= budget:
                 break
-            candidate = list(routes)
+            candidate = list(decisions)
             for i in faulty[start:start + group]:
-                candidate[i] = "o"
+                candidate[i] = (candidate[i][0], "route o")
             if still_fails(candidate):
-                routes, changed = candidate, True
+                decisions, changed = candidate, True
         if not changed:
             group //= 2
-    return routes, best, tries
+    return decisions, best, tries
 
 
-def exhaustive_prefixes(first_run_choices, prefix, taken, depth):
-    """The prefixes that branch off a run (which made decisions `taken`, offered `choices`) after
-    its prefix: at each later position below `depth`, every other choice offered."""
+def exhaustive_prefixes(run, prefix, depth):
+    """The prefixes that branch off `run` (made under `prefix`, on time after it): at each later
+    route decision below `depth`, every other choice its link offered."""
     children = []
+    routes = [(i, d) for i, d in enumerate(run.decisions) if d[1].startswith("route ")]
+    taken = [d for _, d in routes]
     for p in range(len(prefix), min(depth, len(taken))):
-        for alternative in first_run_choices[p]:
-            if alternative != taken[p]:
-                children.append(taken[:p] + [alternative])
+        world, word = taken[p][0], taken[p][1].split()[1]
+        for alternative in run.choices[routes[p][0]]:
+            if alternative != word:
+                children.append(taken[:p] + [(world, f"route {alternative}")])
     return children
 
 
@@ -172,7 +228,8 @@ def main():
     parser.add_argument("--tests", required=True, help="the lab's test program")
     parser.add_argument("--test", help="one test: its exact name or the start of its name")
     parser.add_argument("--strategy", choices=["random", "pct", "exhaustive"], default="random")
-    parser.add_argument("--runs", type=int, default=200, help="at most this many runs (default 200)")
+    parser.add_argument("--runs", type=int, default=200,
+                        help="runs in all, spread over the tests (default 200; at least one a test)")
     parser.add_argument("--depth", type=int, help="pct: change points + 1 (3); exhaustive: decisions branched (6)")
     parser.add_argument("--seed", type=int, default=1, help="the first seed (default 1)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
@@ -180,8 +237,8 @@ def main():
     parser.add_argument("--no-shrink", action="store_true", help="report failing schedules as found")
     parser.add_argument("--shrink-runs", type=int, default=60, help="runs spent shrinking one failure (60)")
     args = parser.parse_args()
-    if args.runs < 1 or args.jobs < 1:
-        parser.error("--runs and --jobs must be at least 1")
+    if args.runs < 1 or args.jobs < 1 or args.shrink_runs < 0:
+        parser.error("--runs and --jobs must be at least 1, --shrink-runs at least 0")
     depth = args.depth if args.depth is not None else (3 if args.strategy == "pct" else 6)
     if depth < 1:
         parser.error("--depth must be at least 1")
@@ -203,25 +260,47 @@ def main():
     started = time.monotonic()
     runs = violations = 0
     schedules = set()
-    found = {}  # test name -> (seed, env, Run)
-    per_test = max(1, args.runs // len(tests))
+    found = {}  # test name -> (seed, how, env, Run)
+    # --runs in all: the first (runs % tests) tests get one more.
+    budgets = [args.runs // len(tests) + (1 if i < args.runs % len(tests) else 0)
+               for i in range(len(tests))]
+    budgets = [max(1, b) for b in budgets]
     print(f"explore: {len(tests)} test{'s' if len(tests) != 1 else ''} of {args.tests}, strategy "
           f"{args.strategy}{f' (depth {depth})' if args.strategy != 'random' else ''}, "
-          f"{per_test} runs each, {args.jobs} at a time", flush=True)
+          f"{sum(budgets)} runs, {args.jobs} at a time", flush=True)
+
+    def refused(r):
+        """A run the test program refused to make (a malformed DSYS_SCHEDULE): explore's bug or
+        the user's environment, not a violation."""
+        if r.usage_error():
+            print(f"explore: the test program refused the schedule: {r.usage_error()}",
+                  file=sys.stderr)
+            return True
+        return False
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-        for test in tests:
+        for test, budget in zip(tests, budgets):
             timeout = test["timeout"]
             if args.strategy in ("random", "pct"):
+                schedule = "random"
+                if args.strategy == "pct":
+                    # PCT's change points fall among the messages a run sends: count them once.
+                    probe = run_test(args.tests, test, {"DSYS_SEED": str(args.seed),
+                                                        "DSYS_SCHEDULE": "random"}, work, timeout)
+                    if refused(probe):
+                        return 2
+                    steps = max(1, len(probe.routes()))
+                    schedule = f"pct:{depth}:{steps}"
+                    shutil.rmtree(probe.trace_dir, ignore_errors=True)
+
                 def env_of(i):
-                    env = {"DSYS_SEED": str(args.seed + i)}
-                    if args.strategy == "pct":
-                        env["DSYS_SCHEDULE"] = f"pct:{depth}"
-                    return env
+                    return {"DSYS_SEED": str(args.seed + i), "DSYS_SCHEDULE": schedule}
                 jobs = {pool.submit(run_test, args.tests, test, env_of(i), work, timeout): env_of(i)
-                        for i in range(per_test)}
+                        for i in range(budget)}
                 for future in concurrent.futures.as_completed(jobs):
                     r = future.result()
+                    if refused(r):
+                        return 2
                     runs += 1
                     schedules.add(r.schedule_id())
                     if not r.passed:
@@ -229,37 +308,35 @@ def main():
                         env = jobs[future]
                         seed = int(env["DSYS_SEED"])
                         if test["name"] not in found or seed < found[test["name"]][0]:
-                            how = f"seed {seed}" + (f", pct depth {depth}" if args.strategy == "pct" else "")
-                            found[test["name"]] = (seed, how, r)
+                            how = f"seed {seed}" + (f", {schedule}" if args.strategy == "pct" else "")
+                            found[test["name"]] = (seed, how, env, r)
             else:  # exhaustive: waves of prefixes, each run giving the prefixes that branch off it
                 pending, done_here = [[]], 0
-                choices_at = None
-                while pending and done_here < per_test:
-                    wave = pending[:args.jobs]
-                    pending = pending[args.jobs:]
+                while pending and done_here < budget:
+                    wave = pending[:min(args.jobs, budget - done_here)]
+                    pending = pending[len(wave):]
                     futures = []
                     for prefix in wave:
-                        path = os.path.join(work, f"prefix-{done_here + len(futures)}.schedule")
+                        path = os.path.join(work, f"prefix-{runs + len(futures)}.schedule")
                         write_choices(path, prefix)
                         env = {"DSYS_SEED": str(args.seed), "DSYS_SCHEDULE": f"choices:{path}"}
                         futures.append((prefix, env, pool.submit(run_test, args.tests, test, env,
                                                                  work, timeout)))
                     for prefix, env, future in futures:
                         r = future.result()
+                        if refused(r):
+                            return 2
                         runs += 1
                         done_here += 1
                         schedules.add(r.schedule_id())
-                        # Beyond its prefix, a choices run puts every message on time.
-                        taken = prefix + ["o"] * max(0, len(r.routes()) - len(prefix))
-                        offered = r.choices()
-                        if choices_at is None or len(offered) > len(choices_at):
-                            choices_at = offered
-                        pending = exhaustive_prefixes(offered, prefix, taken, depth) + pending
+                        pending = exhaustive_prefixes(r, prefix, depth) + pending
                         if not r.passed:
                             violations += 1
                             if test["name"] not in found:
                                 how = f"seed {args.seed}, run {done_here} of the exhaustive search"
-                                found[test["name"]] = (args.seed, how, r)
+                                kept = os.path.join(args.out, f"{grade.slug(test['name'])}.found.schedule")
+                                shutil.copyfile(env["DSYS_SCHEDULE"][len("choices:"):], kept)
+                                found[test["name"]] = (args.seed, how, dict(env, DSYS_SCHEDULE=f"choices:{kept}"), r)
                 if not pending:
                     print(f"  {test['name']}: every schedule up to depth {depth} tried "
                           f"({done_here} runs)")
@@ -271,29 +348,52 @@ def main():
     for test in tests:
         if test["name"] not in found:
             continue
-        seed, how, failing = found[test["name"]]
+        seed, how, found_env, failing = found[test["name"]]
         block = grade.first_failure(failing.output)
         first = grade.failure_summary(block) if block else None
         print(f"\nFAILED: {test['name']} ({how})")
         if first:
             print("  " + first)
-        routes, final, tries = failing.routes(), failing, 0
-        if not args.no_shrink:
-            routes, final, tries = shrink(args.tests, test, seed, failing, work, test["timeout"],
-                                          args.shrink_runs)
-            print(f"  shrunk in {tries} runs: {len(failing.routes())} decisions with "
-                  f"{faults_in(failing.routes())} faults, {failing.events()} events -> "
-                  f"{len(routes)} decisions with {faults_in(routes)} faults, {final.events()} events")
+        elif failing.timed_out:
+            print(f"  the test did not finish in {test['timeout']} s")
         saved = os.path.join(args.out, f"{grade.slug(test['name'])}.schedule")
-        write_choices(saved, routes)
+        if not failing.recorded():
+            # Killed (or crashed) before its world ended: no record to shrink; the way it was
+            # found replays it.
+            print("  (the run ended before its world did, so it left no record to shrink)")
+            print(f"  replay: {replay_line(found_env, args.tests, test)}")
+            continue
+        decisions, final, tries = failing.decisions, None, 0
+        if not args.no_shrink:
+            decisions, final, tries = shrink(args.tests, test, seed, failing, work,
+                                             test["timeout"], args.shrink_runs)
+        if final is None:
+            # The saved schedule has not been replayed yet: replay it once, as it is saved.
+            write_choices(saved, decisions)
+            final = run_test(args.tests, test, {"DSYS_SEED": str(seed),
+                                                "DSYS_SCHEDULE": f"choices:{saved}"},
+                             work, test["timeout"])
+            tries += 1
+            if final.passed:
+                print("  (its decisions, replayed from a choices file, pass: the run depends on "
+                      "more than its route decisions)")
+                print(f"  replay: {replay_line(found_env, args.tests, test)}")
+                continue
+        if not args.no_shrink:
+            print(f"  shrunk in {tries} runs: {len(failing.routes())} decisions with "
+                  f"{faults_in(failing.decisions)} faults, {failing.events()} events -> "
+                  f"{sum(1 for d in decisions if d[1].startswith('route '))} decisions with "
+                  f"{faults_in(decisions)} faults, "
+                  f"{final.events()} events")
+        write_choices(saved, decisions)
         diagram = final.diagram()
         if diagram:
             kept = os.path.join(args.out, f"{grade.slug(test['name'])}.html")
             shutil.copyfile(diagram, kept)
             print(f"  diagram: {kept}")
         print(f"  schedule: {saved}")
-        print(f"  replay: DSYS_SEED={seed} DSYS_SCHEDULE=choices:{shlex.quote(saved)} "
-              f"{shlex.quote(args.tests)} {shlex.quote(grade.catch_spec(test['name']))}")
+        print(f"  found by: {replay_line(found_env, args.tests, test)}")
+        print(f"  replay: {replay_line({'DSYS_SEED': str(seed), 'DSYS_SCHEDULE': f'choices:{saved}'}, args.tests, test)}")
     shutil.rmtree(work, ignore_errors=True)
     return 1 if violations else 0
 

@@ -38,6 +38,27 @@ std::string encode_routing(const Routing& r) {
   return out;
 }
 
+namespace {
+
+bool same_routing(const Routing& a, const Routing& b) {
+  if (a.copies != b.copies) return false;
+  for (int i = 0; i < a.copies; ++i) {
+    if (a.delay[i] != b.delay[i] || a.reordered[i] != b.reordered[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string encode_routing(const Routing& r, const LinkFaults& faults) {
+  for (const char* word : {"o", "l", "x", "d"}) {
+    Routing named;
+    decode_routing(word, faults, named);
+    if (same_routing(named, r)) return word;
+  }
+  return encode_routing(r);
+}
+
 std::string choices_of(const LinkFaults& faults) {
   std::string out = "o";
   if (may_be_late(faults)) out += 'l';
@@ -79,7 +100,7 @@ bool decode_routing(std::string_view word, const LinkFaults& faults, Routing& r)
     }
     ++r.copies;
     if (!word.empty()) {
-      if (word.front() != ',') return false;
+      if (word.front() != ',' || word.size() == 1) return false;  // a copy after every comma
       word.remove_prefix(1);
     }
   }
@@ -87,8 +108,13 @@ bool decode_routing(std::string_view word, const LinkFaults& faults, Routing& r)
 }
 
 PctScheduler::PctScheduler(std::uint64_t seed, int depth, std::uint64_t steps) : rng_(seed) {
-  for (int i = 1; i < depth; ++i)
-    changes_.push_back(1 + rng_.below(std::max<std::uint64_t>(1, steps)));
+  // depth - 1 distinct change points among messages 1..steps (fewer when there are fewer steps).
+  const std::uint64_t points = std::min<std::uint64_t>(
+      static_cast<std::uint64_t>(std::max(depth - 1, 0)), std::max<std::uint64_t>(steps, 1));
+  while (changes_.size() < points) {
+    const std::uint64_t at = 1 + rng_.below(std::max<std::uint64_t>(1, steps));
+    if (std::find(changes_.begin(), changes_.end(), at) == changes_.end()) changes_.push_back(at);
+  }
   std::sort(changes_.begin(), changes_.end());
 }
 
@@ -147,17 +173,86 @@ Routing ChoiceScheduler::route(std::uint32_t, std::uint32_t, const LinkFaults& f
   return r;
 }
 
+std::uint64_t ChoiceScheduler::tiebreak() {
+  const std::uint64_t call = calls_++;
+  while (next_tie_ < ties_.size() && ties_[next_tie_].first < call) ++next_tie_;
+  return next_tie_ < ties_.size() && ties_[next_tie_].first == call ? ties_[next_tie_].second : 0;
+}
+
 Routing RecordingScheduler::route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) {
   const Routing r = inner_->route(from, to, faults);
-  record_ += fmt::format("route {} {}\n", encode_routing(r), choices_of(faults));
+  record_ += fmt::format("route {} {}\n", encode_routing(r, faults), choices_of(faults));
   return r;
 }
 
 std::uint64_t RecordingScheduler::tiebreak() {
+  const std::uint64_t call = tiebreaks_++;
   const std::uint64_t t = inner_->tiebreak();
-  if (t != 0) record_ += fmt::format("tiebreak {}\n", t);
+  if (t != 0) record_ += fmt::format("tiebreak {} {}\n", call, t);
   return t;
 }
+
+namespace {
+
+// A word of a choices file: a route decision as decode_routing reads it (for some link).
+bool is_route_word(std::string_view word) {
+  Routing r;
+  return decode_routing(word, LinkFaults{}, r);
+}
+
+bool parse_number(std::string_view text, std::uint64_t& value) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() && !text.empty();
+}
+
+// The decisions a choices file holds for the `world_index`-th world. A file without "world"
+// lines is the first world's decisions; "world K" names the world its lines are for, a bare
+// "world" the one after the previous. Every line is checked, whichever world it is for.
+std::shared_ptr<Scheduler> choices_from_file(const std::string& path, std::size_t world_index) {
+  std::ifstream in(path);
+  if (!in) throw UsageError(fmt::format("DSYS_SCHEDULE: cannot read the choices file {}", path));
+  std::vector<std::string> routes;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ties;
+  std::uint64_t world = 0;  // the world the lines are for
+  bool any_world_line = false;
+  int number = 0;
+  const auto refuse = [&](const std::string& line, std::string_view why) {
+    throw UsageError(fmt::format("DSYS_SCHEDULE: {} line {}: '{}' {}", path, number, line, why));
+  };
+  for (std::string line; std::getline(in, line);) {
+    ++number;
+    std::istringstream words(line);
+    std::string what, first, second, extra;
+    words >> what >> first >> second >> extra;
+    if (what.empty() || what[0] == '#') continue;
+    if (what == "world") {
+      if (!extra.empty() || !second.empty()) refuse(line, "is not 'world' or 'world K'");
+      std::uint64_t k = any_world_line ? world + 1 : 0;
+      if (!first.empty() && !parse_number(first, k)) refuse(line, "names no world number");
+      world = k;
+      any_world_line = true;
+    } else if (what == "route") {
+      if (!is_route_word(first)) {
+        refuse(line,
+               fmt::format("holds '{}', which is not a route decision (o, l, x, d, =NS)", first));
+      }
+      if (!extra.empty()) refuse(line, "has more than a decision and the choices offered");
+      if (world == world_index) routes.push_back(first);
+    } else if (what == "tiebreak") {
+      std::uint64_t call = 0, value = 0;
+      if (!parse_number(first, call) || !parse_number(second, value) || !extra.empty()) {
+        refuse(line, "is not 'tiebreak CALL VALUE'");
+      }
+      if (world == world_index) ties.emplace_back(call, value);
+    } else {
+      refuse(line, "is not a record line (world, route, tiebreak, # comment)");
+    }
+  }
+  std::sort(ties.begin(), ties.end());
+  return std::make_shared<ChoiceScheduler>(std::move(routes), std::move(ties));
+}
+
+}  // namespace
 
 std::shared_ptr<Scheduler> scheduler_from_env(std::uint64_t seed, bool shuffle_simultaneous,
                                               std::size_t world_index) {
@@ -167,47 +262,20 @@ std::shared_ptr<Scheduler> scheduler_from_env(std::uint64_t seed, bool shuffle_s
     return std::make_shared<RandomScheduler>(seed, shuffle_simultaneous);
   }
   if (spec.starts_with("pct:")) {
-    int depth = 0;
-    const std::string_view d = spec.substr(4);
-    auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), depth);
-    if (ec != std::errc() || end != d.data() + d.size() || depth < 1 || depth > 1000) {
-      throw UsageError(fmt::format("DSYS_SCHEDULE={}: pct:D wants a depth D from 1 to 1000", spec));
+    // pct:D or pct:D:STEPS (the change points fall among the first STEPS messages; 2000).
+    const std::string_view rest = spec.substr(4);
+    const std::size_t colon = rest.find(':');
+    std::uint64_t depth = 0, steps = 2000;
+    if (!parse_number(rest.substr(0, colon), depth) || depth < 1 || depth > 1000 ||
+        (colon != std::string_view::npos &&
+         (!parse_number(rest.substr(colon + 1), steps) || steps < 1))) {
+      throw UsageError(fmt::format(
+          "DSYS_SCHEDULE={}: pct:D[:STEPS] wants a depth D from 1 to 1000 (and STEPS >= 1)", spec));
     }
-    return std::make_shared<PctScheduler>(seed, depth);
+    return std::make_shared<PctScheduler>(seed, static_cast<int>(depth), steps);
   }
-  if (spec.starts_with("choices:")) {
-    const std::string path(spec.substr(8));
-    std::ifstream in(path);
-    if (!in) throw UsageError(fmt::format("DSYS_SCHEDULE: cannot read the choices file {}", path));
-    std::vector<std::string> routes;
-    std::vector<std::uint64_t> ties;
-    std::size_t world = 0;  // worlds started so far in the file
-    for (std::string line; std::getline(in, line);) {
-      std::istringstream words(line);
-      std::string what, value;
-      words >> what >> value;
-      if (what == "world") {
-        ++world;
-      } else if (world == world_index + 1 && what == "route") {
-        routes.push_back(value);
-      } else if (world == world_index + 1 && what == "tiebreak") {
-        ties.push_back(std::strtoull(value.c_str(), nullptr, 10));
-      } else if (!what.empty() && what != "route" && what != "tiebreak" && what[0] != '#') {
-        throw UsageError(fmt::format("DSYS_SCHEDULE: {}: '{}' is not a record line", path, line));
-      }
-    }
-    if (world == 0) {  // a file of decisions alone: the first world's
-      in.clear();
-      in.seekg(0);
-      for (std::string line; std::getline(in, line);) {
-        std::istringstream words(line);
-        std::string what, value;
-        words >> what >> value;
-        if (what == "route" && world_index == 0) routes.push_back(value);
-      }
-    }
-    return std::make_shared<ChoiceScheduler>(std::move(routes), std::move(ties));
-  }
+  if (spec.starts_with("choices:"))
+    return choices_from_file(std::string(spec.substr(8)), world_index);
   throw UsageError(
       fmt::format("DSYS_SCHEDULE={}: not a strategy (random, pct:D, choices:FILE)", spec));
 }

@@ -291,18 +291,20 @@ World::World(Options options)
     : options_(std::move(options)),
       scheduler_(options_.scheduler),
       world_rng_(options_.seed ^ 0x5eed5eed5eedULL) {
+  // Worlds are numbered from 0 in the order this process made them, per DSYS_SCHEDULE value (a
+  // choices file has a part for each) and per record file (whose "world K" lines name them): in
+  // a run of one test, the two numbers agree (strategies.hpp).
+  static std::map<std::string, std::size_t> worlds_scheduled, worlds_recorded;
   if (!scheduler_) {
-    // Worlds this process made so far under the same DSYS_SCHEDULE: a choices file has a part
-    // for each (strategies.hpp).
-    static std::map<std::string, std::size_t> worlds_made;
     const char* schedule = std::getenv("DSYS_SCHEDULE");
-    const std::size_t index = worlds_made[schedule != nullptr ? schedule : ""]++;
+    const std::size_t index = worlds_scheduled[schedule != nullptr ? schedule : ""]++;
     scheduler_ = scheduler_from_env(options_.seed, options_.shuffle_simultaneous, index);
   }
   if (const char* record = std::getenv("DSYS_SCHEDULE_RECORD"); record != nullptr && *record) {
     recorder_ = std::make_shared<RecordingScheduler>(scheduler_);
     scheduler_ = recorder_;
     record_path_ = record;
+    record_index_ = worlds_recorded[record_path_]++;
   }
   trace_.set_enabled(options_.trace);
 }
@@ -310,7 +312,7 @@ World::World(Options options)
 World::~World() {
   if (recorder_) {
     std::ofstream out(record_path_, std::ios::app);
-    out << "world\n# events " << events_run_ << "\n" << recorder_->record();
+    out << "world " << record_index_ << "\n# events " << events_run_ << "\n" << recorder_->record();
   }
   for (auto& n : nodes_) {
     if (!n->host) continue;
@@ -717,7 +719,9 @@ std::string World::write_trace(std::string_view failure) const {
   trace::DiagramOptions diagram;
   diagram.title = fmt::format("{}, seed {}", options_.label, options_.seed);
   diagram.failure = failure_told_;
-  trace::write_text_file(diagram_path(path), trace::render_html(trace_, diagram));
+  if (!trace::write_text_file(diagram_path(path), trace::render_html(trace_, diagram))) {
+    fmt::print(stderr, "dsys: could not write the diagram {}\n", diagram_path(path));
+  }
   if (const char* shiviz = std::getenv("DSYS_SHIVIZ"); shiviz != nullptr && *shiviz == '1') {
     trace::write_text_file(stem + ".shiviz", trace::render_shiviz(trace_));
   }
@@ -738,11 +742,13 @@ void World::fail_run(const std::string& what) {
                     what, core::format_time(now_), options_.label, options_.seed));
   }
   const std::string path = write_trace(what);
+  const std::string diagram =
+      path.ends_with(".trace") ? fmt::format("  diagram: {}\n", diagram_path(path)) : "";
   throw RunFailure(
-      fmt::format("{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n  trace: {}\n  diagram: {}\n"
+      fmt::format("{}\n  at {} of run '{}'\n  replay: DSYS_SEED={}\n  trace: {}\n{}"
                   "  last events:\n{}",
-                  what, core::format_time(now_), options_.label, options_.seed, path,
-                  diagram_path(path), trace_.tail(12)));
+                  what, core::format_time(now_), options_.label, options_.seed, path, diagram,
+                  trace_.tail(12)));
 }
 
 void World::run_for(Duration d) {

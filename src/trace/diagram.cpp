@@ -72,6 +72,9 @@ std::string run_data(const Trace& trace, const DiagramOptions& options) {
     if (e.node != kNoNode && e.node >= nodes) nodes = e.node + 1;
     if (e.peer != kNoNode && e.peer >= nodes) nodes = e.peer + 1;
   }
+  for (const Span& span : trace.spans()) {  // a span has a lane, though its node did nothing
+    if (span.node != kNoNode && span.node >= nodes) nodes = span.node + 1;
+  }
   for (std::uint32_t n = 0; n < nodes; ++n) {
     if (n > 0) out += ',';
     append_json_string(out, n < trace.node_names().size() ? trace.node_names()[n] : "");

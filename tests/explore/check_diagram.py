@@ -19,8 +19,9 @@ import sys
 
 fixture, schedule, work = sys.argv[1:4]
 browser = os.environ.get("DSYS_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-if not browser:
-    print("SKIPPED: Chromium is not installed (apt-get install chromium, or ./dsys setup as root)")
+if not browser or not os.access(browser, os.X_OK):
+    print(f"SKIPPED: Chromium is not installed ({browser or 'no chromium on PATH'}; apt-get install "
+          "chromium, or ./dsys setup as root): the diagram was not checked in a browser")
     sys.exit(77)
 shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)

@@ -48,12 +48,20 @@ if expect(diagram and os.path.isfile(diagram.group(1)), "no diagram saved"):
     with open(diagram.group(1)) as f:
         page = f.read()
     expect("holds lock 0 (twice!)" in page, "the diagram does not show the second hold")
+schedule = re.search(r"^  schedule: (\S+)$", out, re.M)
+if expect(schedule and os.path.isfile(schedule.group(1)), "no schedule saved"):
+    with open(schedule.group(1)) as f:
+        expect(f.read().startswith("world 0\n"), "the saved schedule does not start with 'world 0'")
+found_by = re.search(r"^  found by: (.+)$", out, re.M)
+if expect(found_by, "no 'found by' line (the run as it was found)"):
+    again = subprocess.run(found_by.group(1), shell=True, capture_output=True, text=True, timeout=120)
+    expect(again.returncode != 0 and "granted lock 0 while" in again.stdout + again.stderr,
+           "the 'found by' line does not fail with the double grant")
 replay = re.search(r"^  replay: (.+)$", out, re.M)
 if expect(replay, "no replay line"):
     again = subprocess.run(replay.group(1), shell=True, capture_output=True, text=True, timeout=120)
     expect(again.returncode != 0, "the replay line passes: it does not replay the failure")
     expect("granted lock 0 while" in again.stdout + again.stderr, "the replay fails differently")
-    # And twice gives the same run: the trace it writes is the same.
 for f in failures:
     print("FAILED:", f)
 sys.exit(1 if failures else 0)

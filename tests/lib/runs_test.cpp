@@ -10,6 +10,7 @@
 #include <map>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 #include "busy_run.hpp"
 #include "dsys/core/error.hpp"
@@ -72,13 +73,61 @@ TEST_CASE("a recorded run, replayed from its choices, is the same run event for 
   std::stringstream text;
   text << in.rdbuf();
   const std::string lines = text.str();
-  CHECK(lines.starts_with("world\n# events "));
-  CHECK_THAT(lines, Catch::Contains("route =") && Catch::Contains(" olxd\n"));  // choices offered
+  CHECK(lines.starts_with("world 0\n# events "));
+  // A loss by its letter, delays exact (random ones are rarely a link's least); choices offered.
+  CHECK_THAT(lines, Catch::Contains("route x olxd\n") && Catch::Contains("route =") &&
+                        Catch::Contains(" olxd\n"));
   ScopedEnv replay("DSYS_SCHEDULE", "choices:" + record);
   const BusyRun again = busy_run(21);
   CHECK(again.digest == original.digest);
   CHECK(again.events == original.events);
   std::filesystem::remove(record);
+}
+
+TEST_CASE("events due at once in a random order replay from the record's tiebreaks",
+          "[sim][explore]") {
+  const std::string record = temp_path("ties");
+  std::filesystem::remove(record);
+  BusyRun original;
+  {
+    ScopedEnv recording("DSYS_SCHEDULE_RECORD", record);
+    original = busy_run(23, std::make_shared<dsys::sim::RandomScheduler>(23, true));
+  }
+  std::stringstream text;
+  text << std::ifstream(record).rdbuf();
+  CHECK_THAT(text.str(), Catch::Contains("\ntiebreak "));
+  ScopedEnv replay("DSYS_SCHEDULE", "choices:" + record);
+  CHECK(busy_run(23).digest == original.digest);
+  std::filesystem::remove(record);
+}
+
+TEST_CASE("a choices file gives each world the lines of its own number", "[sim][explore]") {
+  const std::string first = temp_path("first"), second = temp_path("second");
+  std::filesystem::remove(first);
+  std::filesystem::remove(second);
+  BusyRun one, two;
+  {
+    ScopedEnv recording("DSYS_SCHEDULE_RECORD", first);
+    one = busy_run(31);
+  }
+  {
+    ScopedEnv recording("DSYS_SCHEDULE_RECORD", second);
+    two = busy_run(32);
+  }
+  // One file: world 1 (seed 32's decisions) written before world 0 (seed 31's).
+  const std::string both = temp_path("both");
+  {
+    std::stringstream a, b;
+    a << std::ifstream(first).rdbuf();
+    b << std::ifstream(second).rdbuf();
+    std::string second_text = b.str();
+    second_text.replace(0, std::string("world 0").size(), "world 1");
+    std::ofstream(both) << second_text << a.str();
+  }
+  ScopedEnv replay("DSYS_SCHEDULE", "choices:" + both);
+  CHECK(busy_run(31).digest == one.digest);
+  CHECK(busy_run(32).digest == two.digest);
+  for (const auto& f : {first, second, both}) std::filesystem::remove(f);
 }
 
 TEST_CASE("route decisions read back as what they say; a link offers only the faults it has",
@@ -102,7 +151,14 @@ TEST_CASE("route decisions read back as what they say; a link offers only the fa
     REQUIRE(dsys::sim::decode_routing(word, lossy, r));
     CHECK(dsys::sim::encode_routing(r) == word);
   }
-  for (const std::string bad : {"", "y", "=", "=12q", "=-5", "=1,=2,=3", "1000"}) {
+  // By letter when the letter gives the same delays on this link.
+  for (const std::string word : {"o", "l", "x", "d"}) {
+    REQUIRE(dsys::sim::decode_routing(word, lossy, r));
+    CHECK(dsys::sim::encode_routing(r, lossy) == word);
+  }
+  REQUIRE(dsys::sim::decode_routing("=1500000", lossy, r));
+  CHECK(dsys::sim::encode_routing(r, lossy) == "=1500000");
+  for (const std::string bad : {"", "y", "=", "=12q", "=-5", "=1,=2,=3", "1000", "=1,"}) {
     CHECK_FALSE(dsys::sim::decode_routing(bad, lossy, r));
   }
 }
@@ -119,18 +175,35 @@ TEST_CASE("PCT: the same seed and depth give the same run, and DSYS_SCHEDULE is 
     ScopedEnv pct("DSYS_SCHEDULE", "pct:3");
     CHECK(busy_run(5).digest == a.digest);
   }
-  for (const std::string bad : {"pct:0", "pct:", "pct:x", "exhaustive", "choices:/no/such/file"}) {
+  {
+    ScopedEnv pct("DSYS_SCHEDULE", "pct:3:40");  // change points among the first 40 messages
+    CHECK(busy_run(5).digest ==
+          busy_run(5, std::make_shared<dsys::sim::PctScheduler>(5, 3, 40)).digest);
+  }
+  for (const std::string bad : {"pct:0", "pct:", "pct:x", "pct:3:", "pct:3:0", "pct:3:x",
+                                "exhaustive", "choices:/no/such/file"}) {
     ScopedEnv wrong("DSYS_SCHEDULE", bad);
     CHECK_THROWS_AS(World({.seed = 1}), dsys::UsageError);
   }
 }
 
-TEST_CASE("a choices file that is not one is refused with the word that is wrong",
+TEST_CASE("a choices file that is not one is refused, before the run, with the line that is wrong",
           "[sim][explore]") {
   const std::string path = temp_path("bad-choices");
-  std::ofstream(path) << "world\nroute =12q\n";
-  ScopedEnv replay("DSYS_SCHEDULE", "choices:" + path);
-  CHECK_THROWS_WITH(busy_run(1), Catch::Contains("'=12q' is not a route decision"));
+  // Each bad line is refused even in a world that is not the one starting.
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"world\nroute =12q\n", "line 2: 'route =12q' holds '=12q', which is not a route decision"},
+      {"world 0\nroute o\nworld 1\nroute y ol\n", "line 4"},
+      {"route o\ntiebreak abc 3\n", "line 2: 'tiebreak abc 3' is not 'tiebreak CALL VALUE'"},
+      {"route =1,\n", "line 1"},
+      {"world zero\n", "names no world number"},
+      {"rout o\n", "is not a record line"},
+  };
+  for (const auto& [text, expected] : cases) {
+    std::ofstream(path) << text;
+    ScopedEnv replay("DSYS_SCHEDULE", "choices:" + path);
+    CHECK_THROWS_WITH(World({.seed = 1}), Catch::Contains(expected));
+  }
   std::filesystem::remove(path);
 }
 

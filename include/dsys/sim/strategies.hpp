@@ -5,30 +5,36 @@
 // test gave it none), so that every simulated test can be explored and replayed unchanged.
 //
 //   DSYS_SCHEDULE unset, or "random"   RandomScheduler(seed): the runs of every seed, as always
-//   DSYS_SCHEDULE=pct:D                PctScheduler(seed, D)
-//   DSYS_SCHEDULE=choices:FILE         ChoiceScheduler: the route decisions in FILE, in order
-//   DSYS_SCHEDULE_RECORD=FILE          also: write every decision the run made to FILE
+//   DSYS_SCHEDULE=pct:D[:STEPS]        PctScheduler(seed, D, STEPS): change points among the
+//                                      first STEPS messages (default 2000)
+//   DSYS_SCHEDULE=choices:FILE         ChoiceScheduler: the decisions in FILE, in order
+//   DSYS_SCHEDULE_RECORD=FILE          also: append every decision the run made to FILE
 //
-// The record (and a choices file) is text, one decision a line, a "world" line starting each
-// world of the test program (a choices file gives the k-th world made under it the decisions
-// after its k-th "world" line, counted from 0):
+// The record (and a choices file) is text, one decision a line. "world K" starts the decisions
+// of the K-th world (from 0) the test program made under its DSYS_SCHEDULE; a choices file gives
+// each world the lines after its own "world K" (a bare "world" is the one after the previous; a
+// file without "world" lines is world 0's). Lines starting with # are comments.
 //
-//   world
-//   route o olx       a message, and the choices its link allowed (explore's exhaustive search)
-//   route =1500000r   the exact fate random or PCT chose: copies' delays in ns, r = held back
-//   tiebreak 0
+//   world 0
+//   # events 812
+//   route l ol           the decision, and the choices its link offered (for exhaustive search)
+//   route =1500000r olx  a decision with no name: the copies' delays in ns, r = held back
+//   tiebreak 17 90210    the 17th tiebreak call (from 0) answered 90210; calls not listed, 0
 //
-// Route choices: "o" on time (the link's least delay), "l" late (its greatest, held back when the
-// link may reorder), "x" lost, "d" duplicated (one copy on time, one late). A link offers only
-// what its faults allow: a reliable link offers "o" and, when its delay varies or it may reorder,
-// "l"; never a loss it does not have. After the last decision of a choices file every message is
-// on time.
+// Route decisions: "o" on time (the link's least delay), "l" late (its greatest, held back when
+// the link may reorder), "x" lost, "d" duplicated (one copy on time, one late), or exact. The
+// record names a decision by its letter whenever the letter gives the same delays. A link offers
+// only what its faults allow: a reliable link offers "o" and, when its delay varies or it may
+// reorder, "l"; never a loss it does not have. After the last decision of a choices file every
+// message is on time. A choices file is checked whole when the world starts: a line that is not
+// one of the above is refused with its number.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "dsys/core/rng.hpp"
@@ -36,8 +42,10 @@
 
 namespace dsys::sim {
 
-// One route decision as a record line's words: "o", "=1500000r", "=1000000,=21000000r", "x".
+// One route decision as exact words: "=1500000r", "=1000000,=21000000r", or "x" (lost).
 std::string encode_routing(const Routing& routing);
+// The same, by its letter ("o", "l", "x", "d") when that letter gives it on a link with `faults`.
+std::string encode_routing(const Routing& routing, const LinkFaults& faults);
 // The decision "o", "l", "x", "d" or an exact one stands for on a link with `faults`; false
 // when the word is not one.
 bool decode_routing(std::string_view word, const LinkFaults& faults, Routing& routing);
@@ -47,9 +55,10 @@ std::string choices_of(const LinkFaults& faults);
 // PCT (Burckhardt, Kothari, Musuvathi and Nagarakatte, ASPLOS 2010), for message passing. Each
 // node has a random priority; a message's delay follows its sender's rank, so among messages in
 // flight at once the higher sender's arrive first (the ready "threads" are the senders). At
-// `depth - 1` change points, chosen at random among the first `steps` messages, the sender of
-// that message drops below every other node: the preemption PCT bounds. Losses and duplicates
-// are drawn as RandomScheduler draws them. Same seed and depth, same run.
+// `depth - 1` change points, distinct and chosen at random among the first `steps` messages
+// (explore passes the number a run of the test sends), the sender of that message drops below every
+// other node: the preemption PCT bounds. Losses and duplicates are drawn as RandomScheduler draws
+// them. Same seed and depth, same run.
 class PctScheduler final : public Scheduler {
  public:
   PctScheduler(std::uint64_t seed, int depth, std::uint64_t steps = 2000);
@@ -65,20 +74,22 @@ class PctScheduler final : public Scheduler {
   double lowest_ = 0;  // below every priority given so far
 };
 
-// Replays route decisions (and tiebreaks) in order; after the last one, every message is on
-// time and ties keep creation order.
+// Replays route decisions in order, and tiebreaks by call number (`ties`: call, value; sorted);
+// after the last route every message is on time, and unlisted tiebreak calls answer 0.
 class ChoiceScheduler final : public Scheduler {
  public:
-  explicit ChoiceScheduler(std::vector<std::string> routes, std::vector<std::uint64_t> ties = {})
+  explicit ChoiceScheduler(std::vector<std::string> routes,
+                           std::vector<std::pair<std::uint64_t, std::uint64_t>> ties = {})
       : routes_(std::move(routes)), ties_(std::move(ties)) {}
   Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) override;
-  std::uint64_t tiebreak() override { return next_tie_ < ties_.size() ? ties_[next_tie_++] : 0; }
+  std::uint64_t tiebreak() override;
 
  private:
   std::vector<std::string> routes_;
-  std::vector<std::uint64_t> ties_;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ties_;
   std::size_t next_route_ = 0;
   std::size_t next_tie_ = 0;
+  std::uint64_t calls_ = 0;
 };
 
 // Passes every call to `inner` and writes down what it answered, with the choices offered.
@@ -92,6 +103,7 @@ class RecordingScheduler final : public Scheduler {
  private:
   std::shared_ptr<Scheduler> inner_;
   std::string record_;
+  std::uint64_t tiebreaks_ = 0;  // calls so far
 };
 
 // The scheduler DSYS_SCHEDULE asks for (see the top of this file), for the `world_index`-th world

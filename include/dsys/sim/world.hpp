@@ -250,7 +250,8 @@ class World {
   std::shared_ptr<Scheduler> scheduler_;
   std::shared_ptr<class RecordingScheduler> recorder_;  // with DSYS_SCHEDULE_RECORD
   std::string record_path_;
-  core::Rng world_rng_;  // crash policies and node seeds
+  std::size_t record_index_ = 0;  // among the worlds recorded to record_path_, from 0
+  core::Rng world_rng_;           // crash policies and node seeds
   core::Time now_{};
   std::uint64_t seq_ = 0;
   std::uint64_t events_run_ = 0;

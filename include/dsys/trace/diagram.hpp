@@ -24,7 +24,8 @@ struct DiagramOptions {
   std::size_t highlight = 12;
 };
 
-// The page, with the run's events inside. Events take about 30 bytes each, plus their texts.
+// The page, with the run's events inside. Events take about 45 bytes each, texts included (100,000
+// events: 4.5 MB; ./dsys bench diagram).
 std::string render_html(const Trace& trace, const DiagramOptions& options);
 
 // One entry per node event (and "world" for partitions, heals and notes), each two lines: the

@@ -64,6 +64,19 @@ std::string show(const dsys::rpc::CallResult<Status>& r) {
   return r ? std::string(to_string(*r)) : fmt::format("rpc error: {}", to_string(r.error()));
 }
 
+// A status as the lock model of dsys::testing names it (its "ok" and "not_held").
+std::string_view model_word(Status s) {
+  switch (s) {
+    case Status::ok:
+      return "ok";
+    case Status::not_held:
+      return "not_held";
+    case Status::retry:
+      return "retry";
+  }
+  return "?";
+}
+
 // At-most-once, checked after every event: the server never runs more acquires (or releases)
 // than distinct requests have been sent to it (a resent or duplicated copy has the same client
 // nonce and xid). Fails at the event where a copy ran again, instead of as a hang much later.
@@ -148,7 +161,7 @@ void mutual_exclusion(TestWorld& world, bool at_most_once, int clients, int lock
                  .action = action,
                  .call = call,
                  .response = r ? std::optional(ctx.now()) : std::nullopt,
-                 .result = r ? std::optional(std::string(to_string(*r))) : std::nullopt});
+                 .result = r ? std::optional(std::string(model_word(*r))) : std::nullopt});
           };
           for (int i = 0; i < rounds; ++i) {
             const auto lock = static_cast<dsys::lock::LockId>(ctx.rng().below(locks));
@@ -182,13 +195,13 @@ void mutual_exclusion(TestWorld& world, bool at_most_once, int clients, int lock
         at_most_once ? Calls::resend : Calls::once, 20s);
   }
   world.run_until([&] { return finished + static_cast<int>(errors.size()) == clients; }, 30min);
+  // What the clients saw is what one lock per name gives. The check runs before any assertion,
+  // so that the counterexample, if any, is drawn in the diagram the first failure writes.
+  const auto checked = dsys::testing::check_linearizable(dsys::testing::lock_model(), history);
+  dsys::testing::add_to_diagram(checked, world.trace());
   for (const auto& e : errors) UNSCOPED_INFO(e);
   CHECK(errors.empty());
   CHECK(finished == clients);
-  // What the clients saw is what one lock per name gives (the counterexample, if any, is drawn
-  // in the run's diagram).
-  const auto checked = dsys::testing::check_linearizable(dsys::testing::lock_model(), history);
-  dsys::testing::add_to_diagram(checked, world.trace());
   INFO(checked.explain());
   CHECK(checked.linearizable);
 }
