@@ -15,6 +15,12 @@
               turn, each fate its link allows (on time, late, lost, duplicated), the rest on time;
               stateless: each run starts from scratch with a recorded prefix of decisions
 
+  scenario    the tests tagged [scenario] (a lab's randomized crash-and-partition run, e.g. lab
+              7's): each runs seeds S..S+N-1 itself, many in one process (DSYS_SCENARIO_RUNS,
+              DSYS_SCENARIO_SEED), and prints the seeds that failed; each is reported with the
+              line that replays it (DSYS_SEED=S, its trace and diagram on). ./dsys explore picks
+              it, on the release build, for a lab that has such a test.
+
 The runs are spread over J processes at a time (default: one per CPU); N runs in all (default 200)
 are shared among the tests, at least one each. PCT first counts the messages one run of the test
 sends (seed S, random) and puts its change points among them. A failing schedule is shrunk before it is reported: its decisions after some point
@@ -207,6 +213,67 @@ def shrink(program, test, seed, failing, work, timeout, budget):
     return decisions, best, tries
 
 
+SCENARIO_FAILED = re.compile(r"^dsys-scenario: seed (\d+) failed: (.*)$", re.M)
+SCENARIO_DONE = re.compile(r"^dsys-scenario: (\d+) runs, (\d+) failed$", re.M)
+
+
+def scenario_chunk(program, test, first, count, timeout):
+    """Seeds first..first+count-1 of a [scenario] test in one process. Returns ([(seed, why)],
+    None) or, when the process died before its summary line, (the failures it printed, why)."""
+    env = dict(os.environ, DSYS_SCENARIO_RUNS=str(count), DSYS_SCENARIO_SEED=str(first))
+    env.pop("DSYS_SEED", None)
+    try:
+        done = subprocess.run([program, grade.catch_spec(test["name"])], capture_output=True,
+                              text=True, env=env, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return [], f"timed out after {timeout} s"
+    out = done.stdout + done.stderr
+    failures = [(int(m.group(1)), m.group(2)) for m in SCENARIO_FAILED.finditer(out)]
+    if not SCENARIO_DONE.search(out):
+        last = (out.strip().splitlines() or ["no output"])[-1]
+        return failures, f"exit status {done.returncode}; its last line: {last}"
+    return failures, None
+
+
+def explore_scenarios(args, tests):
+    """--strategy scenario: each [scenario] test runs seeds S..S+N-1 itself (DSYS_SCENARIO_RUNS,
+    DSYS_SCENARIO_SEED), in chunks spread over J processes; a chunk whose process dies is run
+    again one seed per process, so that every seed is accounted for."""
+    chunk = 50
+    started = time.monotonic()
+    runs = 0
+    failed = []  # (test, seed, why)
+    for test in tests:
+        print(f"explore: scenario '{test['name']}' of {args.tests}, seeds {args.seed} to "
+              f"{args.seed + args.runs - 1}, {args.jobs} processes at a time", flush=True)
+        # A chunk may take its test's whole time limit per seed at most.
+        with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            jobs = {}
+            for first in range(args.seed, args.seed + args.runs, chunk):
+                count = min(chunk, args.seed + args.runs - first)
+                jobs[pool.submit(scenario_chunk, args.tests, test, first, count,
+                                 test["timeout"] * 4)] = (first, count)
+            for future in concurrent.futures.as_completed(jobs):
+                first, count = jobs[future]
+                failures, died = future.result()
+                if died:
+                    print(f"explore: seeds {first}..{first + count - 1} ended early ({died}): "
+                          "running them one by one", flush=True)
+                    failures = []
+                    for seed in range(first, first + count):
+                        one, why = scenario_chunk(args.tests, test, seed, 1, test["timeout"])
+                        failures += one or ([(seed, why)] if why else [])
+                runs += count
+                for seed, why in failures:
+                    failed.append((test, seed, why))
+                    print(f"violation: {test['name']}, seed {seed}: {why}\n  replay: "
+                          f"{replay_line({'DSYS_SEED': str(seed)}, args.tests, test)}", flush=True)
+    minutes = max(time.monotonic() - started, 1e-6) / 60
+    print(f"explore: {runs} runs, {len(failed)} violation{'s' if len(failed) != 1 else ''}, "
+          f"{runs / minutes:.0f} runs per minute ({time.monotonic() - started:.1f} s)")
+    return 1 if failed else 0
+
+
 def exhaustive_prefixes(run, prefix, depth):
     """The prefixes that branch off `run` (made under `prefix`, on time after it): at each later
     route decision below `depth`, every other choice its link offered."""
@@ -227,7 +294,8 @@ def main():
                                      epilog="\n".join(__doc__.splitlines()[2:]))
     parser.add_argument("--tests", required=True, help="the lab's test program")
     parser.add_argument("--test", help="one test: its exact name or the start of its name")
-    parser.add_argument("--strategy", choices=["random", "pct", "exhaustive"], default="random")
+    parser.add_argument("--strategy", choices=["random", "pct", "exhaustive", "scenario"],
+                        default="random")
     parser.add_argument("--runs", type=int, default=200,
                         help="runs in all, spread over the tests (default 200; at least one a test)")
     parser.add_argument("--depth", type=int, help="pct: change points + 1 (3); exhaustive: decisions branched (6)")
@@ -246,14 +314,19 @@ def main():
         parser.error(f"no test program {args.tests} (build it first: ./dsys build)")
 
     tests = [t for t in grade.list_tests(args.tests) if "[processes]" not in t["tags"]]
+    if args.strategy == "scenario":
+        tests = [t for t in tests if "[scenario]" in t["tags"]]
     if args.test:
         exact = [t for t in tests if t["name"] == args.test]
         tests = exact or [t for t in tests if t["name"].startswith(args.test)]
         if not tests:
             parser.error(f"no simulated graded test named '{args.test}' in {args.tests}")
     if not tests:
-        print(f"explore: {args.tests} has no simulated graded test", file=sys.stderr)
+        what = "scenario test ([scenario])" if args.strategy == "scenario" else "simulated graded test"
+        print(f"explore: {args.tests} has no {what}", file=sys.stderr)
         return 2
+    if args.strategy == "scenario":
+        return explore_scenarios(args, tests)
 
     os.makedirs(args.out, exist_ok=True)
     work = tempfile.mkdtemp(prefix="work-", dir=args.out)

@@ -1,0 +1,83 @@
+// lab 7: Paxos — the acceptor and the proposer. See paxos.hpp for the contract.
+#include "paxos.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include "dsys/core/combinators.hpp"
+#include "dsys/rpc/marshal.hpp"
+
+namespace dsys::lab7 {
+
+using paxos::AcceptReply;
+using paxos::AcceptRequest;
+using paxos::Outcome;
+using paxos::PrepareReply;
+using paxos::PrepareRequest;
+
+Acceptor::Acceptor(core::Context& ctx, OnDecided on_decided)
+    : ctx_(ctx),
+      on_decided_(std::move(on_decided)),
+      log_(ctx, std::string(kLogKey)),
+      service_(ctx, paxos::kService, "paxos", {.refuse_other_incarnations = false}) {
+  service_.serve<paxos::Prepare>(
+      [this](const PrepareRequest& r, const rpc::CallInfo&) { return prepare(r); });
+  service_.serve<paxos::Accept>(
+      [this](const AcceptRequest& r, const rpc::CallInfo&) { return accept(r); });
+  service_.serve<paxos::Decide>(
+      [this](const paxos::DecideRequest& r, const rpc::CallInfo&) { return decide(r); });
+}
+
+core::Task<PrepareReply> Acceptor::prepare(const PrepareRequest& request) {
+  PrepareReply reply;
+  reply.instance = request.instance;
+  reply.n = request.n;
+  // Your code: "decided" with the value of a decided instance; "ok" with (n_a, v_a) after a
+  // durable promise when n is above n_h; otherwise "rejected" with n_h.
+  co_return reply;
+}
+
+core::Task<AcceptReply> Acceptor::accept(const AcceptRequest& request) {
+  AcceptReply reply;
+  reply.instance = request.instance;
+  reply.n = request.n;
+  // Your code: "decided" for a decided instance; "ok" after durably accepting (n, value) when
+  // n is at least n_h; otherwise "rejected" with n_h.
+  co_return reply;
+}
+
+core::Task<rpc::Empty> Acceptor::decide(const paxos::DecideRequest& request) {
+  learn(request.instance, request.value);
+  co_return rpc::Empty{};
+}
+
+void Acceptor::learn(Instance instance, const std::string& value) {
+  // Your code (once per instance: durable first, then on_decided_).
+  static_cast<void>(instance);
+  static_cast<void>(value);
+}
+
+AcceptorState Acceptor::state(Instance instance) const {
+  AcceptorState state;
+  if (auto d = decisions_.find(instance); d != decisions_.end()) state.decided = d->second;
+  // Your code: n_h, n_a and v_a of an undecided instance.
+  return state;
+}
+
+// ------------------------------------------------------------------------------------ proposer
+
+Proposer::Proposer(core::Context& ctx, Acceptor& local) : ctx_(ctx), local_(local), tasks_(ctx) {
+}
+
+core::Task<std::optional<std::string>> Proposer::propose(Instance instance,
+                                                         std::vector<core::Address> acceptors,
+                                                         std::string value) {
+  // Your code (see paxos.hpp). core::first_k (dsys/core/combinators.hpp) waits for a majority
+  // of calls; remember to call ctx_.breakpoint(kPrepared) and ctx_.breakpoint(kAccepted).
+  static_cast<void>(instance);
+  static_cast<void>(acceptors);
+  static_cast<void>(value);
+  co_return std::nullopt;
+}
+
+}  // namespace dsys::lab7
