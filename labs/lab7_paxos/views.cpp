@@ -16,7 +16,10 @@ bool View::has(core::Address a) const {
 
 std::string View::to_string() const {
   std::string out = fmt::format("view {}:", number);
-  for (core::Address a : members) out += " " + a.to_string();
+  for (core::Address a : members) {
+    out += ' ';
+    out += a.to_string();
+  }
   return out;
 }
 

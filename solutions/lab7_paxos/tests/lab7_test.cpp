@@ -52,7 +52,9 @@ using dsys::testing::TestWorld;
 
 namespace {
 
-std::string show(ProposalNumber n) { return fmt::format("({}, {})", n.round, n.proposer); }
+std::string show(ProposalNumber n) {
+  return fmt::format("({}, {})", n.round, dsys::core::Address::from_raw(n.proposer).to_string());
+}
 
 // The message's body when it is an RPC of the Paxos service with this kind and procedure.
 template <class T>
@@ -254,7 +256,10 @@ class Cluster {
     auto members = dsys::lab7::decode_members(value);
     if (!members) return fmt::format("a value of {} bytes that is no member list", value.size());
     std::string out = "{";
-    for (auto a : *members) out += (out.size() > 1 ? " " : "") + a.to_string();
+    for (auto a : *members) {
+      if (out.size() > 1) out += ' ';
+      out += a.to_string();
+    }
     return out + "}";
   }
 
@@ -395,7 +400,7 @@ TEST_CASE("lab 7: three replicas started one by one form views {1}, {1,2}, {1,2,
 }
 
 TEST_CASE("lab 7: when a backup dies, the others form a view without it",
-          "[lab7][part2][points:6][timeout:60]") {
+          "[lab7][part2][points:5][timeout:60]") {
   TestWorld world(options(711, "lab7-kill-backup"));
   Cluster c(world);
   start_in_order(world, c, 3);
@@ -407,7 +412,7 @@ TEST_CASE("lab 7: when a backup dies, the others form a view without it",
 }
 
 TEST_CASE("lab 7: when the primary dies, the others form a view without it",
-          "[lab7][part2][points:6][timeout:60]") {
+          "[lab7][part2][points:5][timeout:60]") {
   TestWorld world(options(712, "lab7-kill-primary"));
   Cluster c(world);
   start_in_order(world, c, 3);
@@ -419,7 +424,7 @@ TEST_CASE("lab 7: when the primary dies, the others form a view without it",
 }
 
 TEST_CASE("lab 7: a killed replica that restarts rejoins: {1,2,3}, {1,2}, {1,2,3}",
-          "[lab7][part2][points:6][timeout:60]") {
+          "[lab7][part2][points:5][timeout:60]") {
   TestWorld world(options(713, "lab7-restart"));
   Cluster c(world);
   start_in_order(world, c, 3);
@@ -434,7 +439,7 @@ TEST_CASE("lab 7: a killed replica that restarts rejoins: {1,2,3}, {1,2}, {1,2,3
 
 TEST_CASE(
     "lab 7: no view forms without a majority of the last one; the returning replica makes one",
-    "[lab7][part2][points:8][timeout:90]") {
+    "[lab7][part2][points:7][timeout:90]") {
   // {1,2,3}, then {1,2} without n3; then n2 dies too and n3 restarts: n1 and n3 are no majority
   // of {1,2}, so no view forms, however long they try. When n2 comes back, all three are one.
   TestWorld world(options(714, "lab7-no-majority"));
@@ -546,21 +551,21 @@ void sweep(bool removal, int victim) {
 }  // namespace
 
 TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n1 (the first node)",
-          "[lab7][part3][points:6][timeout:300]") {
+          "[lab7][part3][points:4][timeout:300]") {
   sweep(false, 1);
 }
-TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n2", "[lab7][part3][points:4][timeout:300]") {
+TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n2", "[lab7][part3][points:3][timeout:300]") {
   sweep(false, 2);
 }
-TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n3", "[lab7][part3][points:4][timeout:300]") {
+TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n3", "[lab7][part3][points:3][timeout:300]") {
   sweep(false, 3);
 }
 TEST_CASE("lab 7: crash at every step of removing a dead replica: n1 (the proposer)",
-          "[lab7][part3][points:4][timeout:300]") {
+          "[lab7][part3][points:3][timeout:300]") {
   sweep(true, 1);
 }
 TEST_CASE("lab 7: crash at every step of removing a dead replica: n2 (an acceptor)",
-          "[lab7][part3][points:4][timeout:300]") {
+          "[lab7][part3][points:3][timeout:300]") {
   sweep(true, 2);
 }
 
@@ -772,7 +777,7 @@ std::string outputs(std::vector<Replica*> replicas) {
 TEST_CASE(
     "lab 7: real lock_server processes form views, drop a killed backup and the killed primary, "
     "and take a restarted one back on its disk",
-    "[lab7][processes][points:8][timeout:200]") {
+    "[lab7][processes][points:5][timeout:200]") {
   Disks disks;
   Replica r1(disks.dir(1), 0, 0);
   Replica r2(disks.dir(2), r1.port(), 0);
@@ -808,7 +813,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 7: a real primary stopped at DSYS_BREAKPOINT=paxos:prepared leaves no view behind, and "
     "{2,3} forms once the killed backup restarts",
-    "[lab7][processes][points:6][timeout:200]") {
+    "[lab7][processes][points:4][timeout:200]") {
   Disks disks;
   Replica r1(disks.dir(1), 0, 0, {"DSYS_BREAKPOINT=paxos:prepared"});
   Replica r2(disks.dir(2), r1.port(), 0);
@@ -833,7 +838,7 @@ TEST_CASE(
 }
 
 TEST_CASE("lab 7: lock_server refuses bad arguments with a usage message",
-          "[lab7][processes][points:2][timeout:60]") {
+          "[lab7][processes][points:1][timeout:60]") {
   for (const std::vector<std::string>& args :
        {std::vector<std::string>{}, {"1"}, {"x", "0"}, {"0", "99999"}, {"0", "5000"},
         {"0", "0", "--dir"}}) {
