@@ -66,16 +66,18 @@ int main(int argc, char** argv) {
     options.name = "lock_server";
     options.listen_port = *mine;
     options.stop_on_signals = true;
-    options.storage_dir = !dir.empty() ? dir : *mine != 0 ? fmt::format("lock_server-{}", *mine) : "";
+    options.storage_dir = !dir.empty() ? dir
+                          : *mine != 0 ? fmt::format("lock_server-{}", *mine)
+                                       : "";
     const dsys::core::Address first =
         *master == *mine ? dsys::core::Address() : dsys::core::Address::ipv4(0x7f000001, *master);
     auto print = [](const dsys::lab7::View& v) {
       fmt::print("{}\n", v.to_string());
       std::fflush(stdout);
     };
-    dsys::net::Runtime runtime(options, dsys::core::make_node<dsys::lab7::Node>(
-                                            first, dsys::lab7::Views::OnView(print),
-                                            dsys::lab7::Views::OnPropose()));
+    dsys::net::Runtime runtime(
+        options, dsys::core::make_node<dsys::lab7::Node>(first, dsys::lab7::Views::OnView(print),
+                                                         dsys::lab7::Views::OnPropose()));
     fmt::print("lock_server: listening on {}\n", runtime.address().to_string());
     print(runtime.service<dsys::lab7::Node>().views().current());
     if (!runtime.run()) {

@@ -18,7 +18,8 @@ class Node {
        Views::OnPropose on_propose = nullptr)
       : acceptor_(ctx, [this](Instance i, const std::string& v) { views_.learned(i, v); }),
         proposer_(ctx, acceptor_),
-        views_(ctx, first.valid() ? first : ctx.address(), acceptor_, proposer_, std::move(on_view), std::move(on_propose)) {}
+        views_(ctx, first.valid() ? first : ctx.address(), acceptor_, proposer_, std::move(on_view),
+               std::move(on_propose)) {}
 
   Acceptor& acceptor() { return acceptor_; }
   Proposer& proposer() { return proposer_; }

@@ -33,7 +33,9 @@ struct Record {
   }
 };
 
-std::size_t majority(std::size_t n) { return n / 2 + 1; }
+std::size_t majority(std::size_t n) {
+  return n / 2 + 1;
+}
 
 }  // namespace
 // SOLUTION END
@@ -245,7 +247,7 @@ core::Task<std::optional<std::string>> Proposer::propose(Instance instance,
       local_.learn(instance, r->decided);
       co_return r->decided;
     }
-#ifndef DSYS_PLANTED_IGNORE_V_A  // (the other planted bug of tests/explore/)
+#ifndef DSYS_PLANTED_IGNORE_V_A                // (the other planted bug of tests/explore/)
     if (!r->n_a.none() && r->n_a > highest) {  // P2c: the value of the highest acceptance
       highest = r->n_a;
       chosen = r->v_a;

@@ -39,10 +39,10 @@ using paxos::ProposalNumber;
 
 // What an acceptor knows of one instance.
 struct AcceptorState {
-  ProposalNumber n_h;                   // the highest prepare it promised (none: {0, 0})
-  ProposalNumber n_a;                   // the highest proposal it accepted (none: {0, 0})
-  std::string v_a;                      // that proposal's value
-  std::optional<std::string> decided;   // the instance's value, once it learned it
+  ProposalNumber n_h;                  // the highest prepare it promised (none: {0, 0})
+  ProposalNumber n_a;                  // the highest proposal it accepted (none: {0, 0})
+  std::string v_a;                     // that proposal's value
+  std::optional<std::string> decided;  // the instance's value, once it learned it
 };
 
 // The acceptor (and learner) of one node. Serves paxos::Prepare, Accept and Decide as the service
@@ -113,7 +113,8 @@ class Proposer {
  public:
   // Each prepare and accept waits this long for its reply (the RPC resends meanwhile).
   static constexpr core::Duration kCallTimeout = std::chrono::seconds(1);
-  // Storage key of the highest round this proposer has used (see next_number in the .cpp).
+  // Storage key of the highest round this proposer has used: written to ctx.storage() and
+  // synced before a round is first sent, read back by the constructor.
   static constexpr std::string_view kRoundKey = "paxos-proposer";
   // The crash points tests arm (ctx.breakpoint): a majority has promised, no accept has left
   // yet; a majority has accepted, no decide has left yet.
@@ -132,7 +133,7 @@ class Proposer {
   //     ctx.breakpoint(kPrepared); accept(n, that value) to every acceptor; a majority must
   //     accept (a decided reply ends it: 4.);
   //  3. it is decided: ctx.breakpoint(kAccepted); the local acceptor learns it; Decide to every
-  //     acceptor (in the background: propose does not wait for the answers);
+  //     acceptor (in the background, with tasks_.spawn: propose does not wait for answers);
   //  4. an acceptor that answers decided has the instance's value: the local acceptor learns it.
   // Returns the decided value (this one's, or the one it found), or nullopt when no majority
   // promised or accepted this time (rejections, timeouts): the caller tries again later.

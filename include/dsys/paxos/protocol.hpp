@@ -168,9 +168,7 @@ struct Decide {
   static constexpr std::string_view kName = "paxos.decide";
   using Request = DecideRequest;
   using Reply = rpc::Empty;
-  static bool valid(const Request& r) {
-    return r.instance > 0 && r.value.size() <= kMaxValueSize;
-  }
+  static bool valid(const Request& r) { return r.instance > 0 && r.value.size() <= kMaxValueSize; }
 };
 
 // ---- the view layer's heartbeats (lab 7's views.cpp)

@@ -86,12 +86,12 @@ class Cluster {
   int add() {
     const int k = count() + 1;
     const dsys::core::Address first = k == 1 ? dsys::core::Address() : world_.address(1);
-    world_.add_node(fmt::format("n{}", k),
-                    dsys::core::make_node<Node>(
-                        first, Views::OnView(),
-                        Views::OnPropose([this](Instance i, const std::string& value) {
-                          proposed_[i].insert(value);
-                        })));
+    world_.add_node(
+        fmt::format("n{}", k),
+        dsys::core::make_node<Node>(first, Views::OnView(),
+                                    Views::OnPropose([this](Instance i, const std::string& value) {
+                                      proposed_[i].insert(value);
+                                    })));
     return k;
   }
   int count() const { return static_cast<int>(world_.node_count()) - 1; }
@@ -131,7 +131,8 @@ class Cluster {
   std::string views_now() {
     std::string out;
     for (int k = 1; k <= count(); ++k) {
-      out += up(k) ? fmt::format("n{}: {}\n", k, view(k).to_string()) : fmt::format("n{}: down\n", k);
+      out +=
+          up(k) ? fmt::format("n{}: {}\n", k, view(k).to_string()) : fmt::format("n{}: down\n", k);
     }
     return out;
   }
@@ -151,7 +152,8 @@ class Cluster {
 
   void tap(NodeId from, const dsys::core::Bytes& m) {
     using dsys::rpc::Kind;
-    if (auto r = paxos_body<dsys::paxos::AcceptRequest>(m, Kind::request, dsys::paxos::Accept::kId)) {
+    if (auto r =
+            paxos_body<dsys::paxos::AcceptRequest>(m, Kind::request, dsys::paxos::Accept::kId)) {
       auto [it, fresh] = accept_values_.try_emplace({r->instance, r->n}, r->value);
       if (!fresh && it->second != r->value && problem_.empty()) {
         problem_ = fmt::format(
@@ -162,8 +164,8 @@ class Cluster {
     } else if (auto p = paxos_body<dsys::paxos::PrepareReply>(m, Kind::reply,
                                                               dsys::paxos::Prepare::kId)) {
       if (p->outcome == Outcome::ok) promise(from, p->instance, p->n);
-    } else if (auto a = paxos_body<dsys::paxos::AcceptReply>(m, Kind::reply,
-                                                             dsys::paxos::Accept::kId)) {
+    } else if (auto a =
+                   paxos_body<dsys::paxos::AcceptReply>(m, Kind::reply, dsys::paxos::Accept::kId)) {
       if (a->outcome == Outcome::ok) {
         promise(from, a->instance, a->n);
         accepted_by_[{a->instance, a->n}].insert(from);
@@ -392,8 +394,8 @@ TEST_CASE("lab 7: three replicas started one by one form views {1}, {1,2}, {1,2,
   REQUIRE(c.converge({1, 2, 3}, 60s));
   CHECK(c.view(3).number == 3);
   CHECK(c.decided(2) == dsys::lab7::encode_members({world.address(1), world.address(2)}));
-  CHECK(c.decided(3) == dsys::lab7::encode_members(
-                            {world.address(1), world.address(2), world.address(3)}));
+  CHECK(c.decided(3) ==
+        dsys::lab7::encode_members({world.address(1), world.address(2), world.address(3)}));
   world.run_for(10s);  // and nothing changes while all are up
   CHECK(c.agree_on({1, 2, 3}));
   CHECK(c.view(1).number == 3);
@@ -499,8 +501,8 @@ TEST_CASE(
   INFO(c.views_now());
   REQUIRE(formed);
   INFO("instance 5 was accepted by a majority as {1,2,3} before n1 died: it must be decided so");
-  CHECK(c.decided(5) == dsys::lab7::encode_members(
-                            {world.address(1), world.address(2), world.address(3)}));
+  CHECK(c.decided(5) ==
+        dsys::lab7::encode_members({world.address(1), world.address(2), world.address(3)}));
 }
 
 // ------------------------------------------------------------ part 3: crashes at every step
@@ -511,8 +513,8 @@ namespace {
 // killed (removal); `victim` crashes at its `step`-th event of the window, restarts 1 s after it
 // is down, and every replica must end in one view of all three.
 void crash_at(bool removal, int victim, std::uint64_t step, std::uint64_t* window_steps) {
-  TestWorld world(options(720 + (removal ? 1 : 0), removal ? "lab7-sweep-removal"
-                                                            : "lab7-sweep-formation"));
+  TestWorld world(
+      options(720 + (removal ? 1 : 0), removal ? "lab7-sweep-removal" : "lab7-sweep-formation"));
   Cluster c(world);
   if (removal) {
     start_in_order(world, c, 3);
@@ -554,10 +556,12 @@ TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n1 (the first node)",
           "[lab7][part3][points:4][timeout:300]") {
   sweep(false, 1);
 }
-TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n2", "[lab7][part3][points:3][timeout:300]") {
+TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n2",
+          "[lab7][part3][points:3][timeout:300]") {
   sweep(false, 2);
 }
-TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n3", "[lab7][part3][points:3][timeout:300]") {
+TEST_CASE("lab 7: crash at every step of forming {1,2,3}: n3",
+          "[lab7][part3][points:3][timeout:300]") {
   sweep(false, 3);
 }
 TEST_CASE("lab 7: crash at every step of removing a dead replica: n1 (the proposer)",
@@ -721,8 +725,8 @@ class Replica {
     for (;;) {
       const auto left = deadline - std::chrono::steady_clock::now();
       if (left <= dsys::core::Duration::zero()) return std::nullopt;
-      auto line = process_->wait_for_line("view ",
-                                          std::chrono::duration_cast<dsys::core::Duration>(left));
+      auto line =
+          process_->wait_for_line("view ", std::chrono::duration_cast<dsys::core::Duration>(left));
       if (!line) return std::nullopt;
       // "view N: 127.0.0.1:P 127.0.0.1:Q" on stdout (the log lines on stderr start with "[").
       const auto colon = line->find(':');
@@ -751,8 +755,7 @@ class Replica {
 // A fresh directory for the disks of one test's replicas, removed at the end.
 struct Disks {
   Disks() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "dsys-lab7-XXXXXX").string();
+    std::string pattern = (std::filesystem::temp_directory_path() / "dsys-lab7-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     root = pattern;
   }
@@ -760,7 +763,9 @@ struct Disks {
     std::error_code ignored;
     std::filesystem::remove_all(root, ignored);
   }
-  std::string dir(int k) const { return (std::filesystem::path(root) / fmt::format("r{}", k)).string(); }
+  std::string dir(int k) const {
+    return (std::filesystem::path(root) / fmt::format("r{}", k)).string();
+  }
   std::string root;
 };
 
@@ -839,9 +844,12 @@ TEST_CASE(
 
 // (Not graded: the program's argument parsing is given code.)
 TEST_CASE("lab 7: lock_server refuses bad arguments with a usage message", "[lab7][processes]") {
-  for (const std::vector<std::string>& args :
-       {std::vector<std::string>{}, {"1"}, {"x", "0"}, {"0", "99999"}, {"0", "5000"},
-        {"0", "0", "--dir"}}) {
+  for (const std::vector<std::string>& args : {std::vector<std::string>{},
+                                               {"1"},
+                                               {"x", "0"},
+                                               {"0", "99999"},
+                                               {"0", "5000"},
+                                               {"0", "0", "--dir"}}) {
     std::vector<std::string> argv = {DSYS_APPS_DIR "/lock_server"};
     argv.insert(argv.end(), args.begin(), args.end());
     dsys::testing::Process p(argv);
