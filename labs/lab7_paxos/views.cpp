@@ -92,8 +92,10 @@ core::Task<void> Views::run() {
       co_await heartbeat();
       co_await ctx_.sleep_for(kHeartbeatEvery);
     } else {
+      // Again at once while it catches up (each try taught it a later view); else after a while.
+      const Instance before = current().number;
       co_await join();
-      co_await ctx_.sleep_for(kJoinEvery + jitter(kJoinEvery / 2));
+      if (current().number == before) co_await ctx_.sleep_for(kJoinEvery + jitter(kJoinEvery / 2));
     }
   }
 }

@@ -9,7 +9,8 @@
 //  - joining: a node that is not a member of the latest view it knows proposes the next view
 //    with itself added, every kJoinEvery (with some jitter), until it is a member. A proposal for
 //    an instance that is decided already gets the decided value back (your Proposer adopts it),
-//    so a node that was down catches up one view at a time this way;
+//    so a node that was down catches up one view at a time this way (at once, without waiting
+//    kJoinEvery, while each try teaches it a later view);
 //  - heartbeats: every kHeartbeatEvery the primary (the first member) pings every other member,
 //    and every other member pings the primary. A ping and its reply carry the latest view of
 //    their sender, so either side learns (Acceptor::learn) a decision it missed that the other
