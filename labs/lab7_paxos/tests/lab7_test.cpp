@@ -604,7 +604,8 @@ namespace {
 // ./dsys explore, which replays a failing seed with it on).
 void random_scenario(std::uint64_t seed, bool trace) {
   auto opts = options(seed, "lab7-random");
-  opts.faults = {.drop = 0.05, .duplicate = 0.05};
+  // Delays of 1 to 20 ms (a link stays in order): enough overlap for proposals to collide.
+  opts.faults = {.drop = 0.05, .duplicate = 0.05, .max_delay = 20ms};
   opts.trace = trace;
   TestWorld world(opts);
   dsys::core::Rng rng(world.seed() * 31 + 7);
@@ -612,7 +613,7 @@ void random_scenario(std::uint64_t seed, bool trace) {
   const int n = 3 + static_cast<int>(rng.below(3));
   for (int k = 1; k <= n; ++k) {
     c.add();
-    world.run_for(std::chrono::milliseconds(rng.below(1500)));
+    world.run_for(std::chrono::milliseconds(rng.below(300)));  // joins that collide
   }
   const auto end = world.now() + 30s;
   while (world.now() < end) {
