@@ -66,8 +66,7 @@ AcceptorState Acceptor::state(Instance instance) const {
 
 // ------------------------------------------------------------------------------------ proposer
 
-Proposer::Proposer(core::Context& ctx, Acceptor& local) : ctx_(ctx), local_(local), tasks_(ctx) {
-}
+Proposer::Proposer(core::Context& ctx, Acceptor& local) : ctx_(ctx), local_(local), tasks_(ctx) {}
 
 core::Task<std::optional<std::string>> Proposer::propose(Instance instance,
                                                          std::vector<core::Address> acceptors,

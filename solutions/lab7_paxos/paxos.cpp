@@ -186,22 +186,12 @@ AcceptorState Acceptor::state(Instance instance) const {
 
 // ------------------------------------------------------------------------------------ proposer
 
-Proposer::Proposer(core::Context& ctx, Acceptor& local) : ctx_(ctx), local_(local), tasks_(ctx) {
-  // SOLUTION BEGIN
-  if (auto stored = ctx_.storage().read(kRoundKey)) {
-    std::uint64_t round = 0;
-    if (rpc::decode(*stored, round)) round_ = round;
-  }
-  // SOLUTION END
-}
+Proposer::Proposer(core::Context& ctx, Acceptor& local) : ctx_(ctx), local_(local), tasks_(ctx) {}
 
 // SOLUTION BEGIN
-// A number above every round seen here, made durable before its first use: a later incarnation
-// of this node must never send the same number with another value.
+// A number above every round used or seen here (unique: it carries this node's address).
 ProposalNumber Proposer::next_number() {
   round_ = std::max(round_, local_.highest_round()) + 1;
-  ctx_.storage().write(kRoundKey, rpc::encode(round_));
-  ctx_.storage().sync();
   return {round_, ctx_.address().raw()};
 }
 

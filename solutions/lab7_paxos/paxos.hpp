@@ -108,14 +108,16 @@ class Acceptor {
   rpc::Service service_;  // last but one: requests start only once the state above exists
 };
 
-// The proposer of one node.
+// The proposer of one node. Nothing of it is durable, and nothing needs to be: a restarted
+// proposer may use a number its earlier incarnation used, but it sends accepts only once a
+// majority promised that number in this incarnation, which no majority can have done if the
+// number was used before with accepts (the acceptors that promised it then reject it now, P1b
+// being strict: n must be above n_h); so a number never carries two values. Its rounds start
+// above what the local acceptor has seen, and climb above each rejection's n_h.
 class Proposer {
  public:
   // Each prepare and accept waits this long for its reply (the RPC resends meanwhile).
   static constexpr core::Duration kCallTimeout = std::chrono::seconds(1);
-  // Storage key of the highest round this proposer has used: written to ctx.storage() and
-  // synced before a round is first sent, read back by the constructor.
-  static constexpr std::string_view kRoundKey = "paxos-proposer";
   // The crash points tests arm (ctx.breakpoint): a majority has promised, no accept has left
   // yet; a majority has accepted, no decide has left yet.
   static constexpr std::string_view kPrepared = "paxos:prepared";
@@ -149,12 +151,12 @@ class Proposer {
   ProposalNumber next_number();
   rpc::Client& client(core::Address to);
   core::Task<void> send_decide(core::Address to, Instance instance, std::string value);
-  std::uint64_t round_ = 0;  // the highest round used or seen (durable: kRoundKey)
+  std::uint64_t round_ = 0;  // the highest round used, or seen in a rejection
   std::map<core::Address, std::unique_ptr<rpc::Client>> clients_;
   // SOLUTION STUB
-  // // Your state: the highest round used (durable: a proposal number must never be used twice,
-  // // not even by a later incarnation of this node) and an rpc::Client per acceptor
-  // // (rpc::Client(rpc::Endpoint::of(ctx_), address, false): any incarnation will do).
+  // // Your state: the highest round this proposer used or saw in a rejection, and an
+  // // rpc::Client per acceptor (rpc::Client(rpc::Endpoint::of(ctx_), address, false): any
+  // // incarnation will do; a call to this node's own address works like any other).
   // SOLUTION END
   core::TaskGroup tasks_;  // last: the Decide calls in the background
 };
