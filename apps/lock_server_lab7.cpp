@@ -3,9 +3,11 @@
 // (view 1). The classic command line of the replicated lock service (lab 8 adds the lock service).
 //
 //   MASTER_PORT = MY_PORT   this is the first node; "0 0" is the first node on any free port
-//   MY_PORT 0               any free port (printed); restart it with that port, on its --dir
+//   MY_PORT 0               any free port (printed); needs --dir, and restarts use that port
+//                           and that --dir (a replica that came back without its disk could
+//                           break agreement)
 //   --dir DIR               its disk (the acceptor's log): kept across restarts; default
-//                           ./lock_server-MY_PORT (a fresh temporary directory for MY_PORT 0)
+//                           ./lock_server-MY_PORT
 //
 // Prints "lock_server: listening on 127.0.0.1:PORT" once it listens, then "view N: MEMBERS" on
 // stdout for the latest view at start and for every view it learns. Runs until SIGINT or SIGTERM
@@ -28,14 +30,15 @@ int usage(std::string_view why) {
       "lock_server: {}\nusage: lock_server MASTER_PORT MY_PORT [--dir DIR]\n"
       "  one replica (views over Paxos) on 127.0.0.1:MY_PORT; the first node is "
       "127.0.0.1:MASTER_PORT\n  (equal ports: this is the first node; 0 0: the first node, any "
-      "port;\n  MY_PORT 0: any free port)\n  --dir DIR: its disk, kept across restarts "
-      "(default ./lock_server-MY_PORT)\n",
+      "port;\n  MY_PORT 0: any free port, with --dir)\n  --dir DIR: its disk, kept across "
+      "restarts (default ./lock_server-MY_PORT)\n",
       why);
   return 2;
 }
 
 std::optional<std::uint16_t> port_of(const std::string& text) {
   if (text == "0") return 0;
+  if (text.find(':') != std::string::npos) return std::nullopt;  // a port, not an address
   auto a = dsys::core::Address::parse(text);
   if (!a) return std::nullopt;
   return a->port();
@@ -61,14 +64,15 @@ int main(int argc, char** argv) {
   if (!master) return usage(fmt::format("'{}' is not a port number (1-65535)", args[0]));
   if (!mine) return usage(fmt::format("'{}' is not a port number (1-65535)", args[1]));
   if (*master == 0 && *mine != 0) return usage("MASTER_PORT 0 needs MY_PORT 0 (\"0 0\")");
+  if (*mine == 0 && dir.empty()) {
+    return usage("MY_PORT 0 needs --dir DIR: the disk it must be restarted with, on its port");
+  }
   try {
     auto options = dsys::net::Options::from_environment();
     options.name = "lock_server";
     options.listen_port = *mine;
     options.stop_on_signals = true;
-    options.storage_dir = !dir.empty() ? dir
-                          : *mine != 0 ? fmt::format("lock_server-{}", *mine)
-                                       : "";
+    options.storage_dir = !dir.empty() ? dir : fmt::format("lock_server-{}", *mine);
     const dsys::core::Address first =
         *master == *mine ? dsys::core::Address() : dsys::core::Address::ipv4(0x7f000001, *master);
     auto print = [](const dsys::lab7::View& v) {

@@ -246,7 +246,7 @@ def explore_scenarios(args, tests):
     for test in tests:
         print(f"explore: scenario '{test['name']}' of {args.tests}, seeds {args.seed} to "
               f"{args.seed + args.runs - 1}, {args.jobs} processes at a time", flush=True)
-        # A chunk may take its test's whole time limit per seed at most.
+        # A chunk of 50 seeds gets 4 times the test's time limit (which is for its 20 graded seeds).
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
             jobs = {}
             for first in range(args.seed, args.seed + args.runs, chunk):

@@ -20,6 +20,8 @@ Acceptor::Acceptor(core::Context& ctx, OnDecided on_decided)
       on_decided_(std::move(on_decided)),
       log_(ctx, std::string(kLogKey)),
       service_(ctx, paxos::kService, "paxos", {.refuse_other_incarnations = false}) {
+  // Your code: read log_.records() back, oldest first, and rebuild your state, decisions_ and
+  // highest_round_ from them (a record that does not decode: skip it, and say so in ctx_.log).
   service_.serve<paxos::Prepare>(
       [this](const PrepareRequest& r, const rpc::CallInfo&) { return prepare(r); });
   service_.serve<paxos::Accept>(

@@ -10,7 +10,9 @@
 //  - agreement: no two nodes ever decide different values for one instance (across restarts);
 //  - validity: a decided value was proposed by someone (passed to some Proposer::propose);
 //  - promises hold: an acceptor's n_h for an instance is never below a proposal it promised or
-//    accepted in a reply that left it, across its restarts too;
+//    accepted in a reply that left it, across its restarts too; and acceptances hold: its n_a
+//    is never below a proposal it accepted in a reply that left it;
+//  - one value per proposal number, on the wire;
 //  - quorums: a value is decided only after a majority of the instance's acceptors accepted it.
 // Nodes crash at every step (every send, receive and sync), lose what they had not synced, and
 // may restart with a torn last record on their disk.
@@ -91,9 +93,11 @@ class Acceptor {
   core::DurableLog log_;
   std::map<Instance, std::string> decisions_;
   std::uint64_t highest_round_ = 0;
-  // Your state: per instance that is not decided yet, n_h, n_a and v_a. Write each change to
-  // log_ (log_.append(bytes); log_.sync()) in a form the constructor can read back, e.g. a
-  // small struct marshalled with rpc::encode and read with rpc::decode.
+  // Your state: per instance that is not decided yet, n_h, n_a and v_a. Keep decisions_
+  // (every decided instance) and highest_round_ (the highest round of any proposal number a
+  // request showed you) up to date too. Write each change to log_ (log_.append(bytes);
+  // log_.sync()) in a form the constructor can read back, e.g. a small struct marshalled
+  // with rpc::encode and read with rpc::decode.
   rpc::Service service_;  // last but one: requests start only once the state above exists
 };
 

@@ -156,10 +156,28 @@ core::Task<void> Views::heartbeat() {
       alive.push_back(a);
     }
   }
-  if (!suspect) co_return;
+  if (!suspect && !stuck(view.number + 1)) co_return;
+  if (!suspect) {
+    ctx_.log(
+        "instance {} was accepted here {} ms ago and is not decided: finishing it", view.number + 1,
+        std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.now() - open_->since).count());
+  }
   co_await ctx_.sleep_for(jitter(kHeartbeatEvery / 2));  // so that two proposers do not collide
   if (current().number != view.number) co_return;
   co_await propose(std::move(alive));
+}
+
+bool Views::stuck(Instance next) {
+  const AcceptorState state = acceptor_.state(next);
+  if (state.decided || state.n_a.none()) {
+    open_.reset();
+    return false;
+  }
+  if (!open_ || open_->instance != next || open_->n_a != state.n_a) {
+    open_ = Open{next, state.n_a, ctx_.now()};
+    return false;
+  }
+  return ctx_.now() - open_->since >= kSuspectAfter;
 }
 
 }  // namespace dsys::lab7

@@ -18,7 +18,12 @@
 //  - failure: a member that has had no answer from a peer it pings for kSuspectAfter proposes the
 //    next view without it. When the proposal fails (no majority: a partition, or too many down),
 //    it tries again at the next heartbeat, after a random delay so that two proposers do not
-//    keep outbidding each other.
+//    keep outbidding each other;
+//  - unfinished instances: a member whose acceptor has accepted a value for the next view that
+//    no decision has followed for kSuspectAfter (its proposer died, or the decides were lost)
+//    proposes the next view itself (the current members, if nothing else), and P2c makes that
+//    proposal carry the accepted value wherever it may have been chosen. This is how a member
+//    that nobody pings (one alone in its view) learns a view it helped decide.
 // Members are kept in the order they joined; the primary is the first of them.
 //
 // Why this is given: it is policy (who pings whom, when to give up on a peer), and the tests
@@ -62,8 +67,9 @@ class Views {
   static constexpr core::Duration kSuspectAfter = std::chrono::seconds(3);
   static constexpr core::Duration kJoinEvery = std::chrono::seconds(1);
 
-  // Called for each view this node learns, in order of number (not for the views read back at
-  // start: current() has the latest of those).
+  // Called for each view this node learns that is later than every view it knew, so in order of
+  // number (not for the views read back at start: current() has the latest of those). A view
+  // older than current() learned late (a gap filled in) is kept in known() without a call.
   using OnView = std::function<void(const View&)>;
   // Called with each value this node passes to Proposer::propose (the tests' validity check).
   using OnPropose = std::function<void(Instance, const std::string& value)>;
@@ -92,6 +98,8 @@ class Views {
   core::Task<paxos::HeartbeatMessage> answer(const paxos::HeartbeatMessage& request);
   rpc::Client& client(core::Address to);
   core::Duration jitter(core::Duration most);
+  // True when the acceptor has had the same undecided acceptance for `next` for kSuspectAfter.
+  bool stuck(Instance next);
 
   core::Context& ctx_;
   Acceptor& acceptor_;
@@ -100,6 +108,12 @@ class Views {
   OnPropose on_propose_;
   std::map<Instance, View> views_;
   std::map<core::Address, core::Time> last_answer_;  // of the peers this node pings
+  struct Open {
+    Instance instance;
+    ProposalNumber n_a;
+    core::Time since;
+  };
+  std::optional<Open> open_;  // the undecided acceptance for the next view, since when
   std::map<core::Address, std::unique_ptr<rpc::Client>> clients_;
   rpc::Service service_;
   core::TaskGroup tasks_;  // last

@@ -25,6 +25,10 @@
 // Every change of an acceptor's state is on its disk (synced) before the reply that reveals it
 // leaves: a restarted acceptor keeps every promise and acceptance it ever made.
 //
+// Paxos trusts its peers (crashes, losses and duplicates are its faults, not lies): a decide is
+// believed as it comes, so a node that sent a value no one proposed would be believed too.
+// Malformed or oversized messages are refused by the RPC layer and valid() below.
+//
 // The view layer's heartbeat (service kViewService): a member pings another with the latest view
 // it knows (its number and value), and the reply carries the responder's latest view: so each of
 // the two learns a view change the other knows of and it missed.
@@ -94,7 +98,8 @@ struct PrepareReply {
   Outcome outcome = Outcome::rejected;
   Instance instance = 0;  // the request's
   ProposalNumber n;       // the request's
-  ProposalNumber n_h;     // rejected: the promise that outranks n
+  ProposalNumber n_h;     // rejected: the acceptor's promise, not below n (a prepare resent
+                          // after a lost reply is rejected too: n is not above n_h)
   ProposalNumber n_a;     // ok: the highest proposal accepted for the instance (none: {0, 0})
   std::string v_a;        // ok: its value (when n_a is not none)
   std::string decided;    // decided: the instance's value
