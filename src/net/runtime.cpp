@@ -17,9 +17,11 @@
 #include <cstring>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <queue>
 #include <random>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -220,6 +222,7 @@ Options Options::from_environment() {
   };
   o.limits.idle_timeout = ms("DSYS_IDLE_TIMEOUT_MS", o.limits.idle_timeout);
   o.limits.stalled_timeout = ms("DSYS_STALLED_TIMEOUT_MS", o.limits.stalled_timeout);
+  if (const char* file = std::getenv("DSYS_PARTITION_FILE")) o.partition_file = file;
   return o;
 }
 
@@ -241,6 +244,11 @@ class Runtime::Impl final : public core::Host {
     if (options_.stop_on_signals) {
       signals_.emplace(io_, SIGINT, SIGTERM);
       stop_on_signal();
+    }
+    if (!options_.partition_file.empty()) {
+      read_partition();
+      partition_signal_.emplace(io_, SIGUSR1);
+      reread_partition_on_signal();
     }
     if (factory) service_ = factory(context_);
   }
@@ -325,6 +333,45 @@ class Runtime::Impl final : public core::Host {
       stop();
     });
   }
+  // ---- the partition knob (Options::partition_file)
+  void reread_partition_on_signal() {
+    partition_signal_->async_wait([this](boost::system::error_code ec, int) {
+      if (ec) return;
+      read_partition();
+      reread_partition_on_signal();
+    });
+  }
+  void read_partition() {
+    const std::string& path = options_.partition_file;
+    std::ifstream in(path);
+    if (!in) {
+      log_line(fmt::format("partition: cannot read {}: {}; the cut stays as it was", path,
+                           std::strerror(errno)));
+      return;
+    }
+    std::set<Address> cut;
+    std::string word;
+    while (in >> word) {
+      const auto peer = Address::parse(word);
+      if (!peer || peer->port() == 0) {
+        log_line(
+            fmt::format("partition: {}: '{}' is not a PORT or A.B.C.D:PORT; the cut stays "
+                        "as it was",
+                        path, word));
+        return;
+      }
+      cut.insert(*peer);
+    }
+    cut_off_ = std::move(cut);
+    std::string names;
+    for (Address a : cut_off_) {
+      names += ' ';
+      names += a.to_string();
+    }
+    log_line(fmt::format("partition: cut off from{}", names.empty() ? " no one" : names));
+  }
+  bool cut_off(Address peer) const { return !cut_off_.empty() && cut_off_.contains(peer); }
+
   const std::string& failure() const { return failure_; }
   void post(std::function<void()> fn) { asio::post(io_, std::move(fn)); }
   std::unique_ptr<FdWatch> watch_readable(int fd, std::function<bool()> on_readable);
@@ -587,6 +634,7 @@ class Runtime::Impl final : public core::Host {
         continue;
       }
       ++counters_.frames_received;
+      if (cut_off(c->peer)) continue;  // the partition knob: dropped
       context_.deliver(c->peer, std::move(*message));
       if (c->closed) return false;  // the receiver disconnected it
     }
@@ -834,6 +882,8 @@ class Runtime::Impl final : public core::Host {
   std::size_t connection_budget_ = connection_budget(options_.limits);
   bool accept_paused_ = false;
   std::optional<asio::signal_set> signals_;
+  std::optional<asio::signal_set> partition_signal_;  // SIGUSR1, with a partition_file
+  std::set<Address> cut_off_;                         // the peers whose messages are dropped
   std::string failure_;
   std::atomic<bool> stop_requested_{false};
   std::deque<core::WaiterId> wakes_;  // see post_wake
@@ -854,6 +904,7 @@ void Runtime::Impl::send(Address to, Bytes message) {
     ++counters_.dropped_to_departed;  // that client has gone, and it cannot be dialled
     return;
   }
+  if (cut_off(to)) return;  // the partition knob: dropped
   if (options_.lossy_percent != 0) {
     const double p = options_.lossy_percent / 100.0;
     if (rng_.chance(p)) return;                // lost

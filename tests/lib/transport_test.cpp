@@ -644,3 +644,52 @@ TEST_CASE("the echo service refuses out-of-range waits and blob sizes over TCP",
   CHECK(results ==
         std::vector<std::string>{"decode failure", "decode failure", "decode failure", "ok"});
 }
+
+TEST_CASE(
+    "DSYS_PARTITION_FILE cuts a real process off from the peers it names, at SIGUSR1, keeps the "
+    "cut on a bad file, and heals",
+    "[transport][partition]") {
+  const std::string file =
+      (std::filesystem::temp_directory_path() / fmt::format("dsys-partition-{}", ::getpid()))
+          .string();
+  auto write = [&](const std::string& text) { std::ofstream(file, std::ios::trunc) << text; };
+  write("");
+  ServerProcess server({"DSYS_PARTITION_FILE=" + file});
+  // (Its first reading is logged as it starts: before or after its "listening" line.)
+  const bool read_at_start =
+      server.process.output().find("partition: cut off from no one") != std::string::npos ||
+      server.process.wait_for_line("partition: cut off from no one", 20s);
+  REQUIRE(read_at_start);
+  // A client that listens, so that the server knows it by its port.
+  net::Runtime client({.name = "client", .listen_port = 0, .seed = 5, .log_to_stderr = false});
+  auto call = [&](dsys::core::Duration timeout) {
+    bool done = false, ok = false;
+    client.context().spawn([&]() -> Task<void> {
+      rpc::Client rpc(rpc::Endpoint::of(client.context()), server.address);
+      auto r = co_await rpc.call<echo::Echo>({"hello"}, timeout);
+      ok = r && r->text == "hello";
+      done = true;
+    });
+    REQUIRE(client.run_until([&] { return done; }, timeout + 10s));
+    return ok;
+  };
+  CHECK(call(10s));
+  const std::string port = std::to_string(client.address().port());
+  auto cut = [&](const std::string& text, std::string_view expect) {
+    write(text);
+    server.process.signal(SIGUSR1);
+    auto line = server.process.wait_for_line(expect, 20s);
+    INFO("the server's output:\n" << server.process.output());
+    REQUIRE(line);
+  };
+  // Cut off (by port, with another peer that does not exist): requests are dropped.
+  cut("7 " + port + "\n", "partition: cut off from 127.0.0.1:7 127.0.0.1:" + port);
+  CHECK_FALSE(call(2s));
+  // A file with something else in it: said, and the cut stays.
+  cut("127.0.0.1:" + port + " not-a-port", "'not-a-port' is not a PORT or A.B.C.D:PORT");
+  CHECK_FALSE(call(2s));
+  // Healed.
+  cut("", "partition: cut off from no one");
+  CHECK(call(10s));
+  std::filesystem::remove(file);
+}

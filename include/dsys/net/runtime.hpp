@@ -67,15 +67,23 @@ struct Options {
   std::string name = "node";                 // for log lines
   std::optional<std::uint16_t> listen_port;  // listen here (0: any free port); none: client only
   std::string listen_host = "127.0.0.1";
-  std::string storage_dir;            // the node's disk; empty: a fresh temporary directory,
-                                      // removed with the Runtime
-  unsigned lossy_percent = 0;         // lose, and separately duplicate, N % of messages
+  std::string storage_dir;     // the node's disk; empty: a fresh temporary directory,
+                               // removed with the Runtime
+  unsigned lossy_percent = 0;  // lose, and separately duplicate, N % of messages
+  // A test's partition knob (the classic tester's): a file naming peers ("PORT" or
+  // "A.B.C.D:PORT", separated by spaces or lines) whose messages this node drops, both those it
+  // would send them and those it receives from them. Read at start and again at each SIGUSR1;
+  // each reading logs "partition: cut off from ..." (or "partition: cut off from no one"); a file
+  // that cannot be read or holds something else logs why and keeps the peers cut off before.
+  // Empty: no knob (SIGUSR1 keeps its default action).
+  std::string partition_file;
   std::optional<std::uint64_t> seed;  // none: from the OS
   bool log_to_stderr = true;
   bool stop_on_signals = false;  // SIGINT and SIGTERM make run() return true (for programs)
   Limits limits;
 
-  // Defaults, with lossy_percent from DSYS_RPC_LOSSY, seed from DSYS_SEED, and
+  // Defaults, with lossy_percent from DSYS_RPC_LOSSY, seed from DSYS_SEED, partition_file from
+  // DSYS_PARTITION_FILE, and
   // limits.idle_timeout and limits.stalled_timeout from DSYS_IDLE_TIMEOUT_MS and
   // DSYS_STALLED_TIMEOUT_MS when they are set.
   static Options from_environment();
