@@ -68,7 +68,8 @@ class Acceptor {
   // Reads the log back, then serves. (The service registration is given.)
   Acceptor(core::Context& ctx, OnDecided on_decided = nullptr);
 
-  // Tested by: every lab 7 test; "lab 7: an acceptor keeps its promises across restarts ...".
+  // Tested by: every lab 7 test; test 1, "lab 7: an acceptor keeps its promises, acceptances
+  // and decisions across restarts".
   // `instance` is decided with `value` (a proposer on this node saw it decided, or another node
   // said so): remember it durably, then call on_decided, unless it was known already.
   void learn(Instance instance, const std::string& value);
@@ -98,15 +99,15 @@ class Acceptor {
   // request showed you) up to date too. Write each change to log_ (log_.append(bytes);
   // log_.sync()) in a form the constructor can read back, e.g. a small struct marshalled
   // with rpc::encode and read with rpc::decode.
-  rpc::Service service_;  // last but one: requests start only once the state above exists
+  rpc::Service service_;  // last: requests start only once the state above exists
 };
 
 // The proposer of one node. Nothing of it is durable, and nothing needs to be: a restarted
 // proposer may use a number its earlier incarnation used, but it sends accepts only once a
 // majority promised that number in this incarnation, which no majority can have done if the
-// number was used before with accepts (the acceptors that promised it then reject it now, P1b
-// being strict: n must be above n_h); so a number never carries two values. Its rounds start
-// above what the local acceptor has seen, and climb above each rejection's n_h.
+// number was used before with accepts (the acceptors that promised it then reject it now:
+// phase 1b is strict, n must be above n_h); so a number never carries two values. Its rounds
+// start above what the local acceptor has seen, and climb above each rejection's n_h.
 class Proposer {
  public:
   // Each prepare and accept waits this long for its reply (the RPC resends meanwhile).

@@ -107,7 +107,7 @@ core::Task<PrepareReply> Acceptor::prepare(const PrepareRequest& request) {
     co_return reply;
   }
   Slot& s = slots_[request.instance];
-  if (request.n > s.n_h) {  // P1b: promise never to accept a proposal numbered below n
+  if (request.n > s.n_h) {  // phase 1b: promise never to accept below n
     s.n_h = request.n;
     record('P', request.instance, request.n, {});
     reply.outcome = Outcome::ok;
@@ -136,7 +136,7 @@ core::Task<AcceptReply> Acceptor::accept(const AcceptRequest& request) {
     co_return reply;
   }
   Slot& s = slots_[request.instance];
-  if (request.n >= s.n_h) {  // P2b: accept unless a higher prepare was promised
+  if (request.n >= s.n_h) {  // phase 2b (P1a): accept unless promised higher
     s.n_h = std::max(s.n_h, request.n);
     s.n_a = request.n;
     s.v_a = request.value;
