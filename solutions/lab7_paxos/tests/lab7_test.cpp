@@ -233,8 +233,34 @@ class Cluster {
       }
       i = unchecked_quorum_.erase(i);
     }
-    // Acceptances hold (open instances only, as promises below).
-    for (auto p = accepted_.begin(); p != accepted_.end();) {
+    // Acceptances and promises hold (open instances only: a decided instance's state is its
+    // durable decision).
+    std::string why = check_open(accepted_, [&](int k, Instance i, const auto& seen,
+                                                const dsys::lab7::AcceptorState& state) {
+      const auto& [n, value] = seen;
+      if (state.n_a >= n && (state.n_a != n || state.v_a == value)) return std::string();
+      return fmt::format(
+          "acceptances hold: n{} accepted proposal {} for instance {} (its reply left), but its "
+          "n_a is now {}{}",
+          k, show(n), i, show(state.n_a), state.n_a == n ? " with another v_a" : "");
+    });
+    if (!why.empty()) return why;
+    return check_open(promised_, [&](int k, Instance i, const ProposalNumber& n,
+                                     const dsys::lab7::AcceptorState& state) {
+      if (state.n_h >= n) return std::string();
+      return fmt::format(
+          "promises hold: n{} promised or accepted proposal {} for instance {} (its reply left), "
+          "but its n_h is now {}",
+          k, show(n), i, show(state.n_h));
+    });
+  }
+
+  // Runs `broken(k, instance, what was seen, its state)` for each entry of `seen` (keyed by
+  // acceptor and instance) whose acceptor is up, and forgets the entries of instances their
+  // acceptor has decided; returns the first thing broken, or "".
+  template <class Seen, class Broken>
+  std::string check_open(Seen& seen, Broken broken) {
+    for (auto p = seen.begin(); p != seen.end();) {
       const int k = static_cast<int>(p->first.first);
       if (!up(k)) {
         ++p;
@@ -242,36 +268,11 @@ class Cluster {
       }
       const auto state = node(k).acceptor().state(p->first.second);
       if (state.decided) {
-        p = accepted_.erase(p);
+        p = seen.erase(p);
         continue;
       }
-      const auto& [n, value] = p->second;
-      if (state.n_a < n || (state.n_a == n && state.v_a != value)) {
-        return fmt::format(
-            "acceptances hold: n{} accepted proposal {} for instance {} (its reply left), but its "
-            "n_a is now {}{}",
-            k, show(n), p->first.second, show(state.n_a),
-            state.n_a == n ? " with another v_a" : "");
-      }
-      ++p;
-    }
-    // Promises hold (open instances only: a decided instance's state is its durable decision).
-    for (auto p = promised_.begin(); p != promised_.end();) {
-      const int k = static_cast<int>(p->first.first);
-      if (!up(k)) {
-        ++p;
-        continue;
-      }
-      const auto state = node(k).acceptor().state(p->first.second);
-      if (state.decided) {
-        p = promised_.erase(p);
-        continue;
-      }
-      if (state.n_h < p->second) {
-        return fmt::format(
-            "promises hold: n{} promised or accepted proposal {} for instance {} (its reply left), "
-            "but its n_h is now {}",
-            k, show(p->second), p->first.second, show(state.n_h));
+      if (std::string why = broken(k, p->first.second, p->second, state); !why.empty()) {
+        return why;
       }
       ++p;
     }
