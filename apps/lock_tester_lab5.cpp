@@ -2,109 +2,11 @@
 // client (yours) shared by 10 local users, as the classic lab 5 tester did with threads. Run two
 // at once against one server to make the server take locks back and forth between them (Revoke,
 // Retry). Prints "passed all tests successfully" and exits 0, or names the violation and exits 1.
-#include <unistd.h>
-
-#include <iostream>
-#include <map>
-
-#include <fmt/format.h>
-
-#include "caching_lock_client.hpp"
+#include "caching_lock_tester.hpp"
 #include "dsys/net/tester_main.hpp"
-
-using namespace std::chrono_literals;
-using dsys::core::Context;
-using dsys::core::Task;
-using dsys::lock::LockId;
-
-namespace {
-
-constexpr int kUsers = 10;
-
-// The tester's node: its one caching lock client, and the users' coroutines.
-struct Tester {
-  Context& ctx;
-  dsys::lab5::CachingLockClient locks;
-  std::map<LockId, int> inside;  // how many local users believe they hold each lock
-  std::string failure;
-  bool done = false;
-
-  Tester(Context& c, dsys::core::Address server)
-      : ctx(c), locks(c, server, static_cast<dsys::lock::ClientId>(::getpid())) {
-    ctx.spawn(run());
-  }
-
-  void fail(std::string what) {
-    if (failure.empty()) failure = std::move(what);
-  }
-  Task<bool> acquire(LockId lock) {
-    const auto got = co_await locks.acquire(lock);
-    if (!got) {
-      fail(fmt::format("acquire({}): unavailable (no grant in 10 s)", lock));
-      co_return false;
-    }
-    if (++inside[lock] > 1) fail(fmt::format("lock {} granted to two users at once", lock));
-    co_return failure.empty();
-  }
-  Task<bool> release(LockId lock) {
-    --inside[lock];
-    const auto freed = co_await locks.release(lock);
-    if (!freed) {
-      fail(fmt::format("release({}) failed", lock));
-      co_return false;
-    }
-    co_return true;
-  }
-
-  Task<void> run() {
-    fmt::print("test 1: acquire and release one lock, twice\n");
-    for (int i = 0; i < 2 && failure.empty(); ++i) {
-      if (co_await acquire(1)) co_await release(1);
-    }
-    if (failure.empty()) {
-      fmt::print("test 2: acquire two locks, release them in the other order\n");
-      if (co_await acquire(1) && co_await acquire(2)) {
-        co_await release(2);
-        co_await release(1);
-      }
-    }
-    if (failure.empty()) {
-      fmt::print("test 3: {} users acquire and release one lock at once\n", kUsers);
-      co_await all_users(5, 1);
-    }
-    if (failure.empty()) {
-      fmt::print("test 4: {} users, 20 rounds each over 3 locks\n", kUsers);
-      co_await all_users(20, 3);
-    }
-    co_await locks.return_all();  // so that another tester gets them once this one has gone
-    done = true;
-  }
-
-  Task<void> all_users(int rounds, int locks_used) {
-    int finished = 0;
-    dsys::core::Notifier all_done(ctx);
-    for (int u = 0; u < kUsers; ++u) {
-      ctx.spawn([this, &finished, &all_done, rounds, locks_used]() -> Task<void> {
-        for (int i = 0; i < rounds && failure.empty(); ++i) {
-          const LockId lock = 100 + ctx.rng().below(locks_used);
-          const bool got = co_await acquire(lock);
-          if (!got) break;
-          co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(0, 3)));
-          const bool freed = co_await release(lock);
-          if (!freed) break;
-        }
-        ++finished;
-        all_done.notify_all();
-      });
-    }
-    while (finished < kUsers) co_await all_done.wait();
-  }
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   // The server calls this tester back (Revoke, Retry): its node listens.
-  return dsys::net::tester_main<Tester>(argc, argv, "lock_tester", "the caching lock server",
+  return dsys::net::tester_main<dsys::apps::CachingLockTester>(argc, argv, "lock_tester", "the caching lock server",
                                         /*listen=*/true);
 }

@@ -144,6 +144,10 @@ void Endpoint::handle_request(Address from, const Header& h, std::string_view bo
     return;
   }
   Registered& s = service->second;
+  if (s.policy.dispatch_only) {  // replicated: its requests come through the RSM only
+    send_reply(from, h, Error::unknown_procedure, {});
+    return;
+  }
   if (s.policy.refuse_other_incarnations && h.server_nonce != 0 &&
       h.server_nonce != server_nonce_) {
     send_reply(from, h, Error::server_restarted, {});

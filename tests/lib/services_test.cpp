@@ -176,6 +176,33 @@ TEST_CASE("dispatch runs a procedure on marshalled bytes and returns the reply's
                                             std::string(to_string(rpc::Error::decode_failure))});
 }
 
+TEST_CASE("a dispatch-only service refuses requests from the network and runs dispatched ones",
+          "[services]") {
+  dsys::sim::World world({.seed = dsys::sim::seed_from_env(3)});
+  const auto server = world.add_node(
+      "server", dsys::core::make_node<TwoServices>(rpc::ServicePolicy{.dispatch_only = true},
+                                                    rpc::ServicePolicy{}));
+  const auto client = world.add_node("client");
+  std::vector<std::string> results;
+  world.context(client).spawn([&]() -> Task<void> {
+    rpc::Client to(rpc::Endpoint::of(world.context(client)), world.address(server));
+    results.push_back(text_of(co_await to.call<Get<kAlpha>>(1, 5s)));
+    results.push_back(text_of(co_await to.call<Get<kBeta>>(2, 5s)));
+  });
+  world.run_until_idle(1min);
+  world.context(server).spawn([&]() -> Task<void> {
+    const rpc::CallInfo call{.from = world.address(client)};
+    auto r = co_await rpc::Endpoint::of(world.context(server))
+                 .dispatch(kAlpha, 1, rpc::encode(std::uint32_t{3}), call);
+    std::string text;
+    results.push_back(r && rpc::decode(*r, text) ? text : "no reply");
+  });
+  world.run_until_idle(1min);
+  CHECK(results == std::vector<std::string>{std::string(to_string(rpc::Error::unknown_procedure)),
+                                            "beta 2", "alpha 3"});
+  CHECK(world.service<TwoServices>(server).alpha_runs == 1);
+}
+
 TEST_CASE("a caller may destroy its Client as soon as its reply has woken it", "[services]") {
   // Replies wake their callers by a posted event, never inside the delivery of the reply: a
   // caller that destroys its Client at once leaves nothing running on the freed object (ASan

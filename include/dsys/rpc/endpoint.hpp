@@ -88,6 +88,10 @@ struct ServicePolicy {
   // Error::server_restarted instead of running (the at-most-once contract across restarts). A
   // service whose state is durable (Paxos) may accept them.
   bool refuse_other_incarnations = true;
+  // Requests from the network are answered Error::unknown_procedure: only Endpoint::dispatch
+  // runs its procedures. For a replicated service (lab 8), whose requests must reach it through
+  // the replicated state machine, in the order it gives, and never directly.
+  bool dispatch_only = false;
 };
 
 class Client;

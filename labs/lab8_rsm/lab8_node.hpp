@@ -1,0 +1,110 @@
+// lab 8: the nodes of the replicated lock service. (Given.)
+//
+//   Replica     one replica: lab 7's Paxos and views, your Rsm over them, and your
+//               LockStateMachine as the service it replicates. The lab's lock_server program
+//               and the simulated tests build it.
+//   LockProxy   on a client node: serves lock::kService to the node itself, forwarding each
+//               acquire and release through your RsmClient. So lab 5's CachingLockClient works
+//               unchanged: it is pointed at its own node's address, and the replicated service
+//               sees the client's node as the caller (CallInfo::from), where the primary sends
+//               Revoke and Retry, which the caching client serves as in lab 5.
+//   ClientNode  a yfs client node of lab 8: lab 5's node, its locks through the proxy.
+#pragma once
+
+#include <utility>
+#include <vector>
+
+#include "caching_lock_client.hpp"
+#include "dir_client.hpp"
+#include "dsys/fs/node.hpp"
+#include "lab7_node.hpp"
+#include "lock_state_machine.hpp"
+#include "locking_fs.hpp"
+#include "reply_window.hpp"
+#include "rsm.hpp"
+#include "rsm_client.hpp"
+
+namespace dsys::lab8 {
+
+// A replica of the service `Service`: a StateMachine built as Service(ctx, now, primary) from the
+// Rsm's clock and role (LockStateMachine; the tests replicate services of their own).
+template <class Service>
+class BasicReplica {
+ public:
+  // `first`: the first replica's address (view 1); invalid: this is the first. `on_execute`: see
+  // Rsm; `on_view`: called after the RSM has seen each view (the lock_server program prints it).
+  BasicReplica(core::Context& ctx, core::Address first, Rsm::OnExecute on_execute = nullptr,
+               lab7::Views::OnView on_view = nullptr)
+      : on_view_(std::move(on_view)),
+        paxos_(ctx, first,
+               [this](const lab7::View& v) {
+                 rsm_->on_view(v);
+                 if (on_view_) on_view_(v);
+               }),
+        service_(
+            ctx, [this] { return rsm_->now(); }, [this] { return rsm_->primary(); }),
+        rsm_(std::make_unique<Rsm>(ctx, paxos_.views(), service_, std::move(on_execute))) {}
+
+  lab7::Views& views() { return paxos_.views(); }
+  Rsm& rsm() { return *rsm_; }
+  Service& service() { return service_; }
+
+ private:
+  lab7::Views::OnView on_view_;
+  lab7::Node paxos_;
+  Service service_;
+  std::unique_ptr<Rsm> rsm_;  // made last: it reads the views and serves at once
+};
+
+using Replica = BasicReplica<LockStateMachine>;
+
+class LockProxy {
+ public:
+  LockProxy(core::Context& ctx, std::vector<core::Address> replicas)
+      : ctx_(ctx),
+        rsm_(ctx, std::move(replicas)),
+        service_(ctx, lock::kService, "lock_proxy", {.filter = &window_}) {
+    service_.serve<lock::Acquire>(
+        [this](const lock::LockRequest& r, const rpc::CallInfo&) -> core::Task<lock::Status> {
+          auto s = co_await rsm_.call<lock::Acquire>(r);
+          co_return s ? *s : lock::Status::retry;  // no answer: the caching client asks again
+        });
+    service_.serve<lock::Release>(
+        [this](const lock::LockRequest& r, const rpc::CallInfo&) -> core::Task<lock::Status> {
+          auto s = co_await rsm_.call<lock::Release>(r);
+          // No answer: as lab 5's client does when its Release fails, it forgets the lock; the
+          // service, which may still think it holds it, revokes it and gets it back at once.
+          co_return s ? *s : lock::Status::not_held;
+        });
+  }
+  RsmClient& rsm() { return rsm_; }
+
+ private:
+  core::Context& ctx_;
+  RsmClient rsm_;
+  lab1::ReplyWindow window_{[&ctx = ctx_] { return ctx.now(); }};
+  rpc::Service service_;  // after window_, its duplicate filter
+};
+
+class ClientNode {
+ public:
+  ClientNode(core::Context& ctx, fs::Servers servers)
+      : proxy_(ctx, {servers.lock}),
+        extents_(rpc::Endpoint::of(ctx), servers.extent),
+        locks_(ctx, ctx.address(), ctx.rng().next()),
+        files_(ctx, extents_),
+        fs_(files_, locks_) {}
+
+  fs::FileSystem& fs() { return fs_; }
+  lab5::CachingLockClient& locks() { return locks_; }
+  extent::Client& extents() { return extents_; }
+
+ private:
+  LockProxy proxy_;
+  extent::Client extents_;
+  lab5::CachingLockClient locks_;
+  lab4::DirClient files_;
+  lab4::LockingFs fs_;
+};
+
+}  // namespace dsys::lab8

@@ -1,0 +1,124 @@
+// lab 8, part 1: the replicated state machine (primary/backup).   (You edit this file and its .cpp.)
+//
+// One Rsm per replica, beside lab 7's views (lab8_node.hpp builds them). It replicates one
+// service (a StateMachine, below: lab 8's lock service, or the tests' log) that serves its
+// procedures on the node's endpoint with ServicePolicy::dispatch_only: nobody can call it directly,
+// every request reaches it through the RSM, by rpc::Endpoint::dispatch, in the order the primary
+// gave, as a call from the client's node (CallInfo::from), so the service can call that client
+// back. The protocol, the messages and what each reply means: dsys/rsm/protocol.hpp. The handout
+// (README.md) has a picture of one request and of a view change.
+//
+// What you write (the classic course's rsm.cc):
+//  - invoke (the primary): order the request (the next viewstamp of the view, the primary's
+//    clock), have every backup execute it, execute it yourself, in viewstamp order, and reply;
+//    answer a request you executed before with its saved reply, and one whose execution is on
+//    its way with busy;
+//  - execute (a backup): run a request from the primary of your view, of the epoch it installed,
+//    when it is the next one (wait up to kGapWait for those before it: the primary sends many at
+//    once); refuse the rest;
+//  - the view change: whenever this replica becomes the primary of a view (and whenever a backup
+//    refuses an execute, or does not answer within kExecuteTimeout), stop ordering, fetch every
+//    member's (viewstamp, state), install the highest on every member, with a new epoch, and
+//    only then order again;
+//  - a restarted replica has no state, but may still be a member of its view (it came back
+//    before the others noticed): until a state is installed on it, it asks its primary for a
+//    view change (rsm::Rejoin) every kFetchTimeout;
+//  - the table of replies: per client, the replies of its requests at or above its done_below;
+//    it is part of the state (snapshot and restore), so it survives a fail-over.
+//
+// What the tests check, after every event (tests/lab8_test.cpp): no two replicas execute
+// different requests as one viewstamp; each replica executes in increasing viewstamp order; no
+// request is executed twice (by its name: client, sequence); every reply a client got is the one
+// the service gave; and, for the lock service, no lock is held by two clients, and the history of
+// acquires and releases is linearizable.
+//
+// Durability: none. The state lives in the replicas' memories: it survives as long as one member
+// of each view that has it lives (a restarted replica gets it by install). If every replica stops
+// at once, it is gone (the handout says why and what it would cost to keep).
+//
+// Threading contract: one node; handlers and tasks interleave at their co_awaits only.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+
+#include "dsys/core/context.hpp"
+#include "dsys/core/task_group.hpp"
+#include "dsys/rpc/endpoint.hpp"
+#include "dsys/rsm/protocol.hpp"
+#include "views.hpp"
+
+namespace dsys::lab8 {
+
+using rsm::Viewstamp;
+
+// A service to replicate. (Given: the interface.) Its procedures are served on the node's
+// endpoint (dispatch_only), and must be deterministic: the same requests in the same order give
+// the same state and the same replies on every replica. So they read the time from Rsm::now(),
+// never from their clock, and run no timers that change their state. Calls they make to clients
+// (callbacks) are made only where Rsm::primary() says so.
+class StateMachine {
+ public:
+  virtual ~StateMachine() = default;
+  // The whole state, as bytes.
+  virtual std::string snapshot() const = 0;
+  // Replaces the whole state by `state` (from snapshot()); false if it is not one (then nothing
+  // changed).
+  virtual bool restore(std::string_view state) = 0;
+};
+
+class Rsm {
+ public:
+  static constexpr core::Duration kExecuteTimeout = std::chrono::seconds(1);
+  static constexpr core::Duration kGapWait = std::chrono::milliseconds(500);
+  static constexpr core::Duration kFetchTimeout = std::chrono::seconds(1);
+
+  // Called on every replica for every request it executes, before it runs (for the tests).
+  using OnExecute = std::function<void(const Viewstamp&, const rsm::Request&)>;
+
+  // Serves rsm::kService (replicas) and rsm::kClientService (clients) on the node's endpoint, both
+  // admitting any incarnation's requests. When this replica is the primary of views.current(),
+  // it starts the view change at once (a restarted primary has no state: it fetches it). (Given.)
+  Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service, OnExecute on_execute = nullptr);
+
+  // The view layer learned `view` (Views::OnView). Tested by: every lab 8 test.
+  void on_view(const lab7::View& view);
+
+  // While a request executes: its time (the primary's clock when it ordered it). Tested by: "lab
+  // 8: a waiter that stops asking is forgotten ...".
+  core::Time now() const;
+  // This replica is the primary of its view and has finished the view change: the one that makes
+  // callbacks. Tested by: "lab 8: revoke and retry ...".
+  bool primary() const;
+  // The last request this replica executed.
+  Viewstamp last() const;
+
+  // For the RSM's own tests: the state as snapshot() makes it, with the table of replies.
+  std::string state() const;
+
+ private:
+  core::Task<rsm::InvokeReply> invoke(const rsm::Request& request);
+  core::Task<rsm::ExecuteStatus> execute(const rsm::ExecuteRequest& e, core::Address from);
+  rsm::FetchReply fetch(const rsm::FetchRequest& f, core::Address from);
+  bool install(const rsm::InstallRequest& i, core::Address from);
+  bool rejoin(const rsm::FetchRequest& r, core::Address from);
+
+  core::Context& ctx_;
+  lab7::Views& views_;
+  StateMachine& service_;
+  OnExecute on_execute_;
+  // Your state: the last viewstamp executed here, the one the primary gave last, the epoch, the
+  // table of replies (part of the state: see state()), the requests on their way, a
+  // core::Notifier for those that wait their turn, and an rpc::Client per replica.
+  rpc::Service replicas_;
+  rpc::Service clients_service_;
+  core::TaskGroup tasks_;  // last
+};
+
+}  // namespace dsys::lab8
