@@ -41,6 +41,7 @@
 #include "dsys/testing/lab.hpp"
 #include "dsys/testing/linearizability.hpp"
 #include "dsys/testing/process.hpp"
+#include "dsys/testing/replica_process.hpp"
 #include "lab8_node.hpp"
 #include "lock_state_machine.hpp"
 #include "rsm.hpp"
@@ -779,4 +780,101 @@ TEST_CASE(
     return;
   }
   for (std::uint64_t s = 1; s <= 10; ++s) random_scenario(s, true);
+}
+
+// ------------------------------------------------------------ real processes
+
+namespace {
+
+using dsys::testing::Disks;
+using dsys::testing::outputs;
+using dsys::testing::Replica;
+using dsys::testing::start_three;
+
+// Two lock_tester processes at once (so that locks go back and forth between them, through the
+// primary's Revoke and Retry), given the replicas on `first` and `second`; both must pass.
+void two_testers(std::uint16_t first, std::uint16_t second, const std::vector<Replica*>& replicas) {
+  dsys::testing::Process a({DSYS_APPS_DIR "/lock_tester", std::to_string(first)});
+  dsys::testing::Process b({DSYS_APPS_DIR "/lock_tester", std::to_string(second)});
+  const auto status_a = a.wait(120s);
+  const auto status_b = b.wait(120s);
+  INFO("lock_tester " << first << ":\n"
+                      << a.output() << "lock_tester " << second << ":\n"
+                      << b.output() << outputs(replicas));
+  REQUIRE(status_a);
+  REQUIRE(status_b);
+  CHECK(*status_a == 0);
+  CHECK(*status_b == 0);
+  CHECK_THAT(a.output(), Catch::Contains("passed all tests successfully"));
+  CHECK_THAT(b.output(), Catch::Contains("passed all tests successfully"));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 8: real replicas serve two lock_testers at once, after the primary is killed with "
+    "SIGKILL, after it restarts, and after a backup is killed",
+    "[lab8][processes][points:8][timeout:400]") {
+  Disks disks;
+  auto replicas = start_three(disks);
+  Replica &r1 = *replicas[0], &r2 = *replicas[1], &r3 = *replicas[2];
+  const std::vector<Replica*> all = {&r1, &r2, &r3};
+  two_testers(r1.port(), r3.port(), all);  // one of them finds the primary from a backup
+  // SIGKILL the primary: the testers wait out the view change (about 4 s) and go on.
+  r1.kill();
+  two_testers(r2.port(), r3.port(), all);
+  {
+    INFO(outputs(all));
+    REQUIRE(r2.wait_for_view({r2.port(), r3.port()}, 30s));
+  }
+  // It restarts on its disk, rejoins, and gets the lock service's state from the others.
+  r1.restart();
+  for (Replica* r : all) {
+    INFO(outputs(all));
+    REQUIRE(r->wait_for_view({r1.port(), r2.port(), r3.port()}, 60s, 4));
+  }
+  two_testers(r1.port(), r2.port(), all);
+  r3.kill();
+  two_testers(r1.port(), r2.port(), all);
+}
+
+TEST_CASE(
+    "lab 8: a real primary stopped at DSYS_BREAKPOINT=rsm:ordered (a backup executed the request, "
+    "perhaps not all) leaves a service that serves on",
+    "[lab8][processes][points:4][timeout:400]") {
+  Disks disks;
+  auto replicas = start_three(disks, {"DSYS_BREAKPOINT=rsm:ordered@10"});
+  Replica &r1 = *replicas[0], &r2 = *replicas[1], &r3 = *replicas[2];
+  const std::vector<Replica*> all = {&r1, &r2, &r3};
+  two_testers(r2.port(), r3.port(), all);
+  const auto status = r1.process().wait(60s);
+  INFO(outputs(all));
+  REQUIRE(status);
+  CHECK(*status == 86);
+  CHECK_THAT(r1.process().output(), Catch::Contains("stopping at breakpoint rsm:ordered"));
+  two_testers(r2.port(), r3.port(), all);
+}
+
+TEST_CASE(
+    "lab 8: real replicas: with the primary cut off from the others, the majority serves; after "
+    "the partition heals, everyone does",
+    "[lab8][processes][points:4][timeout:400]") {
+  Disks disks;
+  auto replicas = start_three(disks);
+  Replica &r1 = *replicas[0], &r2 = *replicas[1], &r3 = *replicas[2];
+  const std::vector<Replica*> all = {&r1, &r2, &r3};
+  r1.cut_off({r2.port(), r3.port()});
+  r2.cut_off({r1.port()});
+  r3.cut_off({r1.port()});
+  for (Replica* r : {&r2, &r3}) {
+    INFO(outputs(all));
+    REQUIRE(r->wait_for_view({r2.port(), r3.port()}, 60s));
+  }
+  two_testers(r2.port(), r3.port(), all);
+  for (Replica* r : all) r->cut_off({});
+  for (Replica* r : all) {
+    INFO(outputs(all));
+    REQUIRE(r->wait_for_view({r1.port(), r2.port(), r3.port()}, 60s, 3));
+  }
+  two_testers(r1.port(), r3.port(), all);
 }
