@@ -194,39 +194,37 @@ core::Task<std::string> Rsm::apply(const rsm::ExecuteRequest& e) {
 }
 
 core::Task<rsm::InvokeReply> Rsm::invoke(const rsm::Request& request) {
-  if (!leads()) co_return redirect();
-  rsm::InvokeReply busy;
-  busy.status = rsm::InvokeStatus::busy;
-  if (!ready_) co_return busy;
+  // Every answer names the view's members: a client that knew one replica learns the others.
+  rsm::InvokeReply r = redirect();
+  if (!leads()) co_return r;
+  r.status = rsm::InvokeStatus::busy;
+  if (!ready_) co_return r;
   if (auto c = table_.find(request.client); c != table_.end()) {
     if (auto saved = c->second.replies.find(request.seq); saved != c->second.replies.end()) {
-      rsm::InvokeReply r;
       r.status = rsm::InvokeStatus::ok;
       r.body = saved->second;
       co_return r;
     }
     if (request.seq < c->second.done_below) {
-      rsm::InvokeReply r;
       r.status = rsm::InvokeStatus::forgotten;
       co_return r;
     }
   }
   const std::pair name{request.client, request.seq};
-  if (!on_its_way_.insert(name).second) co_return busy;  // a copy of it is being executed
+  if (!on_its_way_.insert(name).second) co_return r;  // a copy of it is being executed: busy
   ordered_ = next_viewstamp();
   const rsm::ExecuteRequest e(epoch_, ordered_, ctx_.now().time_since_epoch().count(), request);
   const bool everyone = co_await replicate(e);
   // Its turn: every request ordered before it has executed here.
   while (epoch_ == e.epoch && !is_next(e.vs)) co_await executed_.wait();
   on_its_way_.erase(name);
-  if (epoch_ != e.epoch) co_return busy;  // a view change came between: the client asks again
+  if (epoch_ != e.epoch) co_return r;  // a view change came between: the client asks again
   if (!everyone) {
     start_view_change();  // a backup refused or did not answer: bring them all to one state
-    co_return busy;
+    co_return r;
   }
-  rsm::InvokeReply r;
-  r.status = rsm::InvokeStatus::ok;
   r.body = co_await apply(e);
+  r.status = rsm::InvokeStatus::ok;
   co_return r;
 }
 
