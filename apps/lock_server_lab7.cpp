@@ -19,7 +19,8 @@
 
 int main(int argc, char** argv) {
   return dsys::apps::replica_main<dsys::lab7::Node>(
-      argc, argv, "views over Paxos", [](dsys::core::Address first, dsys::lab7::Views::OnView print) {
+      argc, argv, "views over Paxos",
+      [](dsys::core::Address first, dsys::lab7::Views::OnView print) {
         return dsys::core::make_node<dsys::lab7::Node>(first, std::move(print),
                                                        dsys::lab7::Views::OnPropose());
       });

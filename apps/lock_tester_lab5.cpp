@@ -7,6 +7,7 @@
 
 int main(int argc, char** argv) {
   // The server calls this tester back (Revoke, Retry): its node listens.
-  return dsys::net::tester_main<dsys::apps::CachingLockTester>(argc, argv, "lock_tester", "the caching lock server",
-                                        /*listen=*/true);
+  return dsys::net::tester_main<dsys::apps::CachingLockTester>(argc, argv, "lock_tester",
+                                                               "the caching lock server",
+                                                               /*listen=*/true);
 }

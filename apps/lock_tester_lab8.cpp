@@ -17,8 +17,7 @@ struct Proxied {
 // The proxy first, then lab 5's tester, whose caching client calls the proxy on its own node.
 struct ReplicatedLockTester : Proxied, dsys::apps::CachingLockTester {
   ReplicatedLockTester(dsys::core::Context& ctx, dsys::core::Address replica)
-      : Proxied(ctx, replica),
-        dsys::apps::CachingLockTester(ctx, ctx.address()) {}
+      : Proxied(ctx, replica), dsys::apps::CachingLockTester(ctx, ctx.address()) {}
 };
 
 }  // namespace

@@ -37,8 +37,8 @@ inline std::optional<std::uint16_t> replica_port_of(const std::string& text) {
   return a->port();
 }
 
-// `make(first, print)`: the replica's node, for the first node `first` (invalid: this is the first),
-// calling `print` with each view it learns; `Node` has views() (lab7::Views).
+// `make(first, print)`: the replica's node, for the first node `first` (invalid: this is the
+// first), calling `print` with each view it learns; `Node` has views() (lab7::Views).
 template <class Node>
 int replica_main(int argc, char** argv, std::string_view what,
                  const std::function<core::NodeFactory(core::Address, lab7::Views::OnView)>& make) {

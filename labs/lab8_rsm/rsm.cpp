@@ -21,10 +21,9 @@ Rsm::Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service, OnExecut
       clients_service_(ctx, rsm::kClientService, "rsm_client",
                        {.refuse_other_incarnations = false}),
       tasks_(ctx) {
-  replicas_.serve<rsm::Execute>(
-      [this](const rsm::ExecuteRequest& e, const rpc::CallInfo& call) {
-        return execute(e, call.from);
-      });
+  replicas_.serve<rsm::Execute>([this](const rsm::ExecuteRequest& e, const rpc::CallInfo& call) {
+    return execute(e, call.from);
+  });
   replicas_.serve<rsm::Fetch>(
       [this](const rsm::FetchRequest& f, const rpc::CallInfo& call) -> core::Task<rsm::FetchReply> {
         co_return fetch(f, call.from);

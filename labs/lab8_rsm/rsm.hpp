@@ -1,4 +1,5 @@
-// lab 8, part 1: the replicated state machine (primary/backup).   (You edit this file and its .cpp.)
+// lab 8, part 1: the replicated state machine (primary/backup).   (You edit this file and its
+// .cpp.)
 //
 // One Rsm per replica, beside lab 7's views (lab8_node.hpp builds them). It replicates one
 // service (a StateMachine, below: lab 8's lock service, or the tests' log) that serves its
@@ -85,7 +86,8 @@ class Rsm {
   // Serves rsm::kService (replicas) and rsm::kClientService (clients) on the node's endpoint, both
   // admitting any incarnation's requests. When this replica is the primary of views.current(),
   // it starts the view change at once (a restarted primary has no state: it fetches it). (Given.)
-  Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service, OnExecute on_execute = nullptr);
+  Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service,
+      OnExecute on_execute = nullptr);
 
   // The view layer learned `view` (Views::OnView). Tested by: every lab 8 test.
   void on_view(const lab7::View& view);

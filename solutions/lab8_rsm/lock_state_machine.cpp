@@ -52,8 +52,7 @@ void LockStateMachine::start_revoke(LockId lock) {
 core::Task<void> LockStateMachine::revoke_until_returned(LockId lock) {
   for (;;) {
     auto it = locks_.find(lock);
-    if (!primary_() || it == locks_.end() || it->second.holder == 0 ||
-        it->second.waiters.empty()) {
+    if (!primary_() || it == locks_.end() || it->second.holder == 0 || it->second.waiters.empty()) {
       break;
     }
     const core::Address holder = core::Address::from_raw(it->second.holder);

@@ -21,10 +21,9 @@ Rsm::Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service, OnExecut
       clients_service_(ctx, rsm::kClientService, "rsm_client",
                        {.refuse_other_incarnations = false}),
       tasks_(ctx) {
-  replicas_.serve<rsm::Execute>(
-      [this](const rsm::ExecuteRequest& e, const rpc::CallInfo& call) {
-        return execute(e, call.from);
-      });
+  replicas_.serve<rsm::Execute>([this](const rsm::ExecuteRequest& e, const rpc::CallInfo& call) {
+    return execute(e, call.from);
+  });
   replicas_.serve<rsm::Fetch>(
       [this](const rsm::FetchRequest& f, const rpc::CallInfo& call) -> core::Task<rsm::FetchReply> {
         co_return fetch(f, call.from);
@@ -177,8 +176,7 @@ core::Task<std::string> Rsm::apply(const rsm::ExecuteRequest& e) {
   } else {
     now_ = core::Time(core::Duration(e.time_ns));
     rpc::CallInfo call{.from = core::Address::from_raw(r.caller)};
-    auto result =
-        co_await rpc::Endpoint::of(ctx_).dispatch(r.service, r.procedure, r.body, call);
+    auto result = co_await rpc::Endpoint::of(ctx_).dispatch(r.service, r.procedure, r.body, call);
     if (result) {
       reply = std::move(*result);
     } else {
@@ -234,16 +232,16 @@ core::Task<bool> Rsm::replicate(const rsm::ExecuteRequest& e) {
   bool first = true;
   for (auto member : views_.current().members) {
     if (member == ctx_.address()) continue;
-    calls.push_back([](Rsm& self, rpc::Client& to, rsm::ExecuteRequest e,
-                       bool& first) -> core::Task<bool> {
-      auto r = co_await to.call<rsm::Execute>(e, kExecuteTimeout);
-      const bool ok = r && *r == rsm::ExecuteStatus::ok;
-      if (ok && first) {
-        first = false;
-        self.ctx_.breakpoint("rsm:ordered");  // one backup has executed it, perhaps not all
-      }
-      co_return ok;
-    }(*this, client(member), e, first));
+    calls.push_back(
+        [](Rsm& self, rpc::Client& to, rsm::ExecuteRequest e, bool& first) -> core::Task<bool> {
+          auto r = co_await to.call<rsm::Execute>(e, kExecuteTimeout);
+          const bool ok = r && *r == rsm::ExecuteStatus::ok;
+          if (ok && first) {
+            first = false;
+            self.ctx_.breakpoint("rsm:ordered");  // one backup has executed it, perhaps not all
+          }
+          co_return ok;
+        }(*this, client(member), e, first));
   }
   const auto results = co_await core::when_all(ctx_, std::move(calls));
   const bool all = std::all_of(results.begin(), results.end(), [](bool ok) { return ok; });
@@ -359,7 +357,8 @@ core::Task<void> Rsm::view_change(std::uint64_t generation) {
       while (epoch == 0) epoch = ctx_.rng().next();
       const rsm::InstallRequest install(view, epoch, best, best_state);
       std::vector<core::Task<rpc::CallResult<bool>>> installs;
-      for (auto m : others) installs.push_back(client(m).call<rsm::Install>(install, kFetchTimeout));
+      for (auto m : others)
+        installs.push_back(client(m).call<rsm::Install>(install, kFetchTimeout));
       auto installed = co_await core::when_all(ctx_, std::move(installs));
       if (!current()) break;
       all = std::all_of(installed.begin(), installed.end(),

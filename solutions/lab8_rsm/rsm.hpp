@@ -1,4 +1,5 @@
-// lab 8, part 1: the replicated state machine (primary/backup).   (You edit this file and its .cpp.)
+// lab 8, part 1: the replicated state machine (primary/backup).   (You edit this file and its
+// .cpp.)
 //
 // One Rsm per replica, beside lab 7's views (lab8_node.hpp builds them). It replicates one
 // service (a StateMachine, below: lab 8's lock service, or the tests' log) that serves its
@@ -85,7 +86,8 @@ class Rsm {
   // Serves rsm::kService (replicas) and rsm::kClientService (clients) on the node's endpoint, both
   // admitting any incarnation's requests. When this replica is the primary of views.current(),
   // it starts the view change at once (a restarted primary has no state: it fetches it). (Given.)
-  Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service, OnExecute on_execute = nullptr);
+  Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service,
+      OnExecute on_execute = nullptr);
 
   // The view layer learned `view` (Views::OnView). Tested by: every lab 8 test.
   void on_view(const lab7::View& view);
@@ -134,15 +136,15 @@ class Rsm {
   bool restore_all(std::string_view state, Viewstamp last);
   rpc::Client& client(core::Address to);
 
-  Viewstamp last_;            // the last request executed here
-  Viewstamp ordered_;         // the primary: the last viewstamp it gave
-  rsm::Epoch epoch_ = 0;      // the epoch executes are accepted in (0: none, frozen)
-  bool ready_ = false;        // the primary: its view change is done
-  bool stateless_ = true;     // nothing installed since this replica started
-  bool executing_ = false;    // a request is running in the service
+  Viewstamp last_;                // the last request executed here
+  Viewstamp ordered_;             // the primary: the last viewstamp it gave
+  rsm::Epoch epoch_ = 0;          // the epoch executes are accepted in (0: none, frozen)
+  bool ready_ = false;            // the primary: its view change is done
+  bool stateless_ = true;         // nothing installed since this replica started
+  bool executing_ = false;        // a request is running in the service
   std::uint64_t generation_ = 0;  // counts view changes started, to stop the older ones
-  bool changing_ = false;     // a view change task runs
-  core::Time now_{};          // the time of the request that executes
+  bool changing_ = false;         // a view change task runs
+  core::Time now_{};              // the time of the request that executes
   std::map<rsm::ClientId, ClientReplies> table_;
   std::set<std::pair<rsm::ClientId, rsm::Sequence>> on_its_way_;
   core::Notifier executed_{ctx_};  // last_ or epoch_ changed

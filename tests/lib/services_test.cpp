@@ -181,7 +181,7 @@ TEST_CASE("a dispatch-only service refuses requests from the network and runs di
   dsys::sim::World world({.seed = dsys::sim::seed_from_env(3)});
   const auto server = world.add_node(
       "server", dsys::core::make_node<TwoServices>(rpc::ServicePolicy{.dispatch_only = true},
-                                                    rpc::ServicePolicy{}));
+                                                   rpc::ServicePolicy{}));
   const auto client = world.add_node("client");
   std::vector<std::string> results;
   world.context(client).spawn([&]() -> Task<void> {

@@ -73,11 +73,16 @@ struct Request {
   Request() = default;
   Request(ClientId c, Sequence s, Sequence d, std::uint64_t from, rpc::ServiceId sv,
           rpc::ProcedureId p, std::string b)
-      : client(c), seq(s), done_below(d), caller(from), service(sv), procedure(p),
+      : client(c),
+        seq(s),
+        done_below(d),
+        caller(from),
+        service(sv),
+        procedure(p),
         body(std::move(b)) {}
   ClientId client = 0;
-  Sequence seq = 0;         // from 1, one per request of this client; the same on a retry
-  Sequence done_below = 0;  // the client has the replies of all its requests below this number
+  Sequence seq = 0;          // from 1, one per request of this client; the same on a retry
+  Sequence done_below = 0;   // the client has the replies of all its requests below this number
   std::uint64_t caller = 0;  // an Address's raw()
   rpc::ServiceId service = 0;
   rpc::ProcedureId procedure = 0;
@@ -148,8 +153,8 @@ struct FetchRequest {
 };
 
 struct FetchReply {
-  bool ok = false;  // false: the sender is not the primary of this replica's view
-  Viewstamp last;   // the last request this replica executed
+  bool ok = false;    // false: the sender is not the primary of this replica's view
+  Viewstamp last;     // the last request this replica executed
   std::string state;  // its whole state (the service's, and the table of replies)
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
@@ -228,9 +233,9 @@ constexpr std::string_view to_string(InvokeStatus s) {
 
 struct InvokeReply {
   InvokeStatus status = InvokeStatus::busy;
-  std::uint64_t primary = 0;             // an Address's raw(); 0: not known
-  std::vector<std::uint64_t> members;    // the replicas of the view it knows (raw addresses)
-  std::string body;                      // ok: the service's reply
+  std::uint64_t primary = 0;           // an Address's raw(); 0: not known
+  std::vector<std::uint64_t> members;  // the replicas of the view it knows (raw addresses)
+  std::string body;                    // ok: the service's reply
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
     ar& status& primary& members& body;

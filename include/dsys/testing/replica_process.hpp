@@ -1,7 +1,7 @@
-// dsys/testing/replica_process.hpp: the replicas of labs 7 and 8 as real processes, for their tests:
-// `lock_server MASTER_PORT MY_PORT --dir DIR` programs (from DSYS_APPS_DIR, the lab's program
-// directory, which the test program defines), restartable on their port and disk, cut off from
-// one another by the runtime's partition knob (DSYS_PARTITION_FILE), with their printed views
+// dsys/testing/replica_process.hpp: the replicas of labs 7 and 8 as real processes, for their
+// tests: `lock_server MASTER_PORT MY_PORT --dir DIR` programs (from DSYS_APPS_DIR, the lab's
+// program directory, which the test program defines), restartable on their port and disk, cut off
+// from one another by the runtime's partition knob (DSYS_PARTITION_FILE), with their printed views
 // read under deadlines. Nothing here sleeps a fixed time.
 #pragma once
 
@@ -76,7 +76,7 @@ class Replica {
   // Reads the views this replica prints until one numbered above `after` is made of exactly
   // `ports`; its number, or nullopt when none comes within `limit`.
   std::optional<std::uint64_t> wait_for_view(const std::set<std::uint16_t>& ports,
-                                        dsys::core::Duration limit, std::uint64_t after = 0) {
+                                             dsys::core::Duration limit, std::uint64_t after = 0) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     for (;;) {
       const auto left = deadline - std::chrono::steady_clock::now();
@@ -112,7 +112,8 @@ class Replica {
 // A fresh directory for the disks of one test's replicas, removed at the end.
 struct Disks {
   Disks() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "dsys-replicas-XXXXXX").string();
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "dsys-replicas-XXXXXX").string();
     if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
     root = pattern;
   }
@@ -137,7 +138,7 @@ inline std::string outputs(std::vector<Replica*> replicas) {
 // Starts replicas r1, r2 and r3 (each once the one before is in a view; r1 with `first_env`)
 // and waits until each prints view 3, of them all.
 inline std::vector<std::unique_ptr<Replica>> start_three(const Disks& disks,
-                                                  std::vector<std::string> first_env = {}) {
+                                                         std::vector<std::string> first_env = {}) {
   std::vector<std::unique_ptr<Replica>> r;
   r.push_back(std::make_unique<Replica>(disks.dir(1), 0, 0, std::move(first_env)));
   r.push_back(std::make_unique<Replica>(disks.dir(2), r[0]->port(), 0));

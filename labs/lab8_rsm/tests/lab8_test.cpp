@@ -74,10 +74,11 @@ class Counter final : public dsys::lab8::StateMachine {
  public:
   Counter(Context& ctx, std::function<dsys::core::Time()>, std::function<bool()>)
       : service_(ctx, Add::kService, "counter", {.dispatch_only = true}) {
-    service_.serve<Add>([this](const std::uint64_t& n, const dsys::rpc::CallInfo&) -> Task<std::uint64_t> {
-      total_ += n;
-      co_return total_;
-    });
+    service_.serve<Add>(
+        [this](const std::uint64_t& n, const dsys::rpc::CallInfo&) -> Task<std::uint64_t> {
+          total_ += n;
+          co_return total_;
+        });
   }
   std::string snapshot() const override { return dsys::rpc::encode(total_); }
   bool restore(std::string_view state) override {
@@ -98,7 +99,8 @@ using LockReplica = dsys::lab8::Replica;
 
 // A client of the counter: an RSM client, nothing else.
 struct CounterClient {
-  CounterClient(Context& ctx, std::vector<Address> replicas) : rsm(ctx, std::move(replicas), 120s) {}
+  CounterClient(Context& ctx, std::vector<Address> replicas)
+      : rsm(ctx, std::move(replicas), 120s) {}
   dsys::lab8::RsmClient rsm;
 };
 
@@ -131,9 +133,9 @@ class Cluster {
     const int k = count() + 1;
     const Address first = k == 1 ? Address() : world_.address(1);
     auto factory = dsys::core::make_node<ReplicaT>(
-        first, dsys::lab8::Rsm::OnExecute([this, k](const Viewstamp& vs, const dsys::rsm::Request& r) {
-          executed(k, vs, r);
-        }),
+        first,
+        dsys::lab8::Rsm::OnExecute(
+            [this, k](const Viewstamp& vs, const dsys::rsm::Request& r) { executed(k, vs, r); }),
         dsys::lab7::Views::OnView());
     world_.add_node(fmt::format("n{}", k), [this, k, factory](Context& ctx) {
       last_.erase(k);  // a new incarnation starts from nothing
@@ -209,9 +211,10 @@ class Cluster {
         first = s;
         first_k = k;
       } else if (s != *first) {
-        return fmt::format("n{} and n{} (members of one view, nothing on its way) have different "
-                           "states:\n{}",
-                           first_k, k, views_now());
+        return fmt::format(
+            "n{} and n{} (members of one view, nothing on its way) have different "
+            "states:\n{}",
+            first_k, k, views_now());
       }
     }
     return "";
@@ -290,8 +293,9 @@ void start_in_order(Cluster<ReplicaT>& c, int count) {
     c.add();
     who.insert(k);
     const bool formed = c.converge(who, 60s);
-    INFO("replicas n1..n" << k << " should agree on a view of them all, with a primary whose view "
-                          "change is done; the views:\n"
+    INFO("replicas n1..n" << k
+                          << " should agree on a view of them all, with a primary whose view "
+                             "change is done; the views:\n"
                           << c.views_now());
     REQUIRE(formed);
   }
@@ -320,8 +324,8 @@ class LockWorkload {
         auto& client = world.service<LockClient>(node).locks;
         for (int i = 0; i < rounds; ++i) {
           const LockId lock = 1 + ctx.rng().below(static_cast<std::uint64_t>(locks));
-          dsys::testing::Operation acquire{user, std::to_string(lock), "acquire", "", ctx.now(),
-                                           std::nullopt, std::nullopt};
+          dsys::testing::Operation acquire{user,      std::to_string(lock), "acquire",   "",
+                                           ctx.now(), std::nullopt,         std::nullopt};
           const auto got = co_await client.acquire(lock);
           if (!got) {
             ++failed_;
@@ -337,8 +341,8 @@ class LockWorkload {
           holders_[lock].insert(user);
           co_await ctx.sleep_for(std::chrono::milliseconds(ctx.rng().between(0, 3)));
           holders_[lock].erase(user);
-          dsys::testing::Operation release{user, std::to_string(lock), "release", "", ctx.now(),
-                                           std::nullopt, std::nullopt};
+          dsys::testing::Operation release{user,      std::to_string(lock), "release",   "",
+                                           ctx.now(), std::nullopt,         std::nullopt};
           co_await client.release(lock);
           release.response = ctx.now();
           release.result = "ok";
@@ -428,7 +432,9 @@ namespace {
 
 // A node with one lock state machine, under a clock of the test's, never the primary.
 struct OneMachine {
-  explicit OneMachine(Context& ctx) : a(ctx, [this] { return now; }, [] { return false; }) {}
+  explicit OneMachine(Context& ctx)
+      : a(
+            ctx, [this] { return now; }, [] { return false; }) {}
   dsys::core::Time now{};
   LockStateMachine a;
 };
@@ -582,13 +588,12 @@ TEST_CASE("lab 8: (rsm_tester 8) three replicas serve the lock workload",
 
 TEST_CASE("lab 8: (rsm_tester 9) a backup is killed during the lock workload",
           "[lab8][part1][part2][part3][points:6][timeout:300]") {
-  lock_test(
-      822, "lab8-t9", 3,
-      [](TestWorld& world, Cluster<LockReplica>& c) {
-        run_until_executed(world, c, 30);
-        c.kill(3);
-      },
-      {1, 2});
+  lock_test(822, "lab8-t9", 3,
+            [](TestWorld& world, Cluster<LockReplica>& c) {
+              run_until_executed(world, c, 30);
+              c.kill(3);
+            },
+            {1, 2});
 }
 
 TEST_CASE(
@@ -604,13 +609,12 @@ TEST_CASE(
 
 TEST_CASE("lab 8: (rsm_tester 11) the primary is killed during the lock workload",
           "[lab8][part1][part2][part3][points:6][timeout:300]") {
-  lock_test(
-      824, "lab8-t11", 3,
-      [](TestWorld& world, Cluster<LockReplica>& c) {
-        run_until_executed(world, c, 30);
-        c.kill(1);
-      },
-      {2, 3});
+  lock_test(824, "lab8-t11", 3,
+            [](TestWorld& world, Cluster<LockReplica>& c) {
+              run_until_executed(world, c, 30);
+              c.kill(1);
+            },
+            {2, 3});
 }
 
 TEST_CASE(
@@ -640,29 +644,27 @@ TEST_CASE(
 TEST_CASE(
     "lab 8: (rsm_tester 14) five replicas; backups die at breakpoints rsm:ordered and rsm:executed",
     "[lab8][part1][part2][part3][points:6][timeout:300]") {
-  lock_test(
-      827, "lab8-t14", 5,
-      [](TestWorld& world, Cluster<LockReplica>& c) {
-        world.crash_at_breakpoint(c.id(4), "rsm:ordered", 15);
-        world.crash_at_breakpoint(c.id(5), "rsm:executed", 30);
-        REQUIRE(world.run_until([&] { return !c.up(4) && !c.up(5); }, 120s));
-      },
-      {1, 2, 3});
+  lock_test(827, "lab8-t14", 5,
+            [](TestWorld& world, Cluster<LockReplica>& c) {
+              world.crash_at_breakpoint(c.id(4), "rsm:ordered", 15);
+              world.crash_at_breakpoint(c.id(5), "rsm:executed", 30);
+              REQUIRE(world.run_until([&] { return !c.up(4) && !c.up(5); }, 120s));
+            },
+            {1, 2, 3});
 }
 
 TEST_CASE(
     "lab 8: (rsm_tester 15) five replicas; a backup dies at rsm:ordered, then the primary at "
     "rsm:executed (every backup executed it, the primary not yet)",
     "[lab8][part1][part2][part3][points:6][timeout:300]") {
-  lock_test(
-      828, "lab8-t15", 5,
-      [](TestWorld& world, Cluster<LockReplica>& c) {
-        world.crash_at_breakpoint(c.id(5), "rsm:ordered", 15);
-        REQUIRE(world.run_until([&] { return !c.up(5); }, 120s));
-        world.crash_at_breakpoint(c.id(1), "rsm:executed", 10);
-        REQUIRE(world.run_until([&] { return !c.up(1); }, 120s));
-      },
-      {2, 3, 4});
+  lock_test(828, "lab8-t15", 5,
+            [](TestWorld& world, Cluster<LockReplica>& c) {
+              world.crash_at_breakpoint(c.id(5), "rsm:ordered", 15);
+              REQUIRE(world.run_until([&] { return !c.up(5); }, 120s));
+              world.crash_at_breakpoint(c.id(1), "rsm:executed", 10);
+              REQUIRE(world.run_until([&] { return !c.up(1); }, 120s));
+            },
+            {2, 3, 4});
 }
 
 TEST_CASE("lab 8: (rsm_tester 16) the primary is partitioned away, then the partition heals",
