@@ -688,8 +688,8 @@ TEST_CASE("lab 8: (rsm_tester 16) the primary is partitioned away, then the part
 namespace {
 
 // 3 to 5 replicas and 2 lock clients; for 30 s, every 1-3 s, a replica is killed or restarted, or
-// the replicas are partitioned (the clients stay with the first group) or healed, over a
-// network that drops and duplicates 5 %; then everyone back, and the workload must finish,
+// the replicas are partitioned (the clients with a majority of them) or healed, over a network
+// that drops and duplicates 5 %; then everyone back, and the workload must finish,
 // linearizable, with every replica in one view and one state. `trace`: keep the trace.
 void random_scenario(std::uint64_t seed, bool trace) {
   auto opts = options(seed, "lab8-random");
@@ -706,19 +706,36 @@ void random_scenario(std::uint64_t seed, bool trace) {
     clients.push_back(c.add_client<LockClient>(fmt::format("client{}", i), addresses(c)));
     work.start(world, clients.back(), 2, 30, 2);
   }
+  // The state lives in the replicas' memories: it survives while a member of the view lives. So
+  // one replica, the anchor, is never killed and always on the majority's side (as the classic
+  // tester's partitions kept a majority): it stays in every view, and the state with it.
+  const int anchor = 1 + static_cast<int>(rng.below(static_cast<std::uint64_t>(n)));
+  world.note(fmt::format("test: n{} is the anchor", anchor));
   const auto end = world.now() + 30s;
   while (world.now() < end) {
     world.run_for(std::chrono::milliseconds(1000 + rng.below(2000)));
     std::vector<int> up, down;
-    for (int k = 1; k <= n; ++k) (c.up(k) ? up : down).push_back(k);
+    for (int k = 1; k <= n; ++k) {
+      if (k != anchor) (c.up(k) ? up : down).push_back(k);
+    }
     const auto what = rng.below(10);
-    if (what < 4 && up.size() > 1) {
+    if (what < 4 && !up.empty()) {
       c.kill(up[rng.below(up.size())]);
     } else if (what < 7 && !down.empty()) {
       c.restart(down[rng.below(down.size())]);
     } else if (what < 9) {
       std::vector<NodeId> a = clients, b;
-      for (int k = 1; k <= n; ++k) (rng.below(2) ? a : b).push_back(c.id(k));
+      int in_a = 1;
+      a.push_back(c.id(anchor));
+      for (int k = 1; k <= n; ++k) {
+        if (k == anchor) continue;
+        if (rng.below(2) != 0 || 2 * in_a <= n) {  // the anchor's side is a majority
+          a.push_back(c.id(k));
+          ++in_a;
+        } else {
+          b.push_back(c.id(k));
+        }
+      }
       world.note("test: partition");
       world.partition({a, b});
     } else {
