@@ -291,7 +291,7 @@ TEST_CASE("a dozen concurrent puts followed by an impossible read are refuted qu
   // memoization this would not finish within the budget.
   std::vector<Operation> history;
   for (int i = 0; i < 12; ++i) {
-    history.push_back(done(i, "k", "put", "v" + std::to_string(i), i, 100 + i, "ok"));
+    history.push_back(done(i, "k", "put", fmt::format("v{}", i), i, 100 + i, "ok"));
   }
   history.push_back(done(12, "k", "get", "", 200, 210, "never"));
   const auto result = check_linearizable(dsys::testing::register_model(), history, 5s);
