@@ -117,6 +117,20 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
                          ENVIRONMENT "DSYS_TRACE_DIR=${CMAKE_BINARY_DIR}/traces")
   endif()
 
+  # The instructor's hidden tests (dsys_add_lab found some): a test program of their own, built
+  # like the lab's, run by `./dsys grade LAB --hidden` and the autograder, never by ctest.
+  get_property(hidden_dir GLOBAL PROPERTY DSYS_LAB_${lab}_HIDDEN)
+  if(hidden_dir)
+    file(GLOB hidden CONFIGURE_DEPENDS ${hidden_dir}/*.cpp)
+    add_executable(${target}_hidden_tests ${hidden} $<TARGET_OBJECTS:dsys_lab_main>)
+    target_link_libraries(${target}_hidden_tests PRIVATE ${target} Catch2::Catch2)
+    target_precompile_headers(${target}_hidden_tests REUSE_FROM dsys_lab_pch)
+    target_compile_definitions(${target}_hidden_tests PRIVATE DSYS_APPS_DIR="${out}")
+    set_target_properties(${target}_hidden_tests PROPERTIES OUTPUT_NAME ${lab}_hidden_tests
+                                                            RUNTIME_OUTPUT_DIRECTORY ${out})
+    add_dependencies(${target}_hidden_tests ${target}_tests)  # and so the lab's programs
+  endif()
+
   set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_DIR_${flavour} ${own})
   set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour} ${out})
   set_property(GLOBAL APPEND PROPERTY DSYS_LAB_${lab}_FLAVOURS ${flavour})
@@ -168,13 +182,25 @@ function(dsys_add_lab name dir)
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_CLOSURE "${ordered}")
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_ROOT ${arg_ROOT})
 
+  # Hidden tests: the instructor's solutions/DIR/hidden/*.cpp, or, in an autograder's copy (which
+  # has no reference of the graded lab), hidden/DIR/*.cpp.
+  foreach(hidden_dir ${arg_ROOT}/solutions/${dir}/hidden ${arg_ROOT}/hidden/${dir})
+    file(GLOB hidden ${hidden_dir}/*.cpp)
+    if(hidden)
+      set_property(GLOBAL PROPERTY DSYS_LAB_${name}_HIDDEN ${hidden_dir})
+      break()
+    endif()
+  endforeach()
+
   set(tests_dir ${arg_ROOT}/labs/${dir}/tests)
   _dsys_add_lab_flavour(${name} labs ${arg_ROOT}/labs/${dir} ${tests_dir})
   if(EXISTS ${arg_ROOT}/solutions/${dir} AND reference)
     _dsys_add_lab_flavour(${name} solutions ${arg_ROOT}/solutions/${dir} ${tests_dir})
-    if(arg_DEPENDS)
-      _dsys_add_lab_flavour(${name} base_reference ${arg_ROOT}/labs/${dir} ${tests_dir})
-    endif()
+  endif()
+  # The student's lab on the reference of the labs it builds on: it needs only theirs (an
+  # autograder's copy holds the reference of those labs, not of the lab it grades).
+  if(arg_DEPENDS AND reference)
+    _dsys_add_lab_flavour(${name} base_reference ${arg_ROOT}/labs/${dir} ${tests_dir})
   endif()
 endfunction()
 
@@ -202,12 +228,22 @@ function(dsys_add_lab_program lab program)
   set_property(GLOBAL APPEND PROPERTY DSYS_LAB_${lab}_PROGRAMS ${program})
 endfunction()
 
+# labs.tsv's last two columns for the lab library `target`: its hidden tests' target and program,
+# or "-" twice.
+function(_dsys_hidden_columns target out)
+  if(TARGET ${target}_hidden_tests)
+    set(${out} "${target}_hidden_tests\t$<TARGET_FILE:${target}_hidden_tests>" PARENT_SCOPE)
+  else()
+    set(${out} "-\t-" PARENT_SCOPE)
+  endif()
+endfunction()
+
 # Once every lab and program is declared (at the end of the top directory): the programs a lab
 # has from the labs it builds on (a link to the one built on its base, in its directory), a target
 # per flavour that builds every lab in it (flavour_labs, flavour_solutions,
 # flavour_base_reference), and labs.tsv: one line per lab and flavour,
 #   lab  flavour  kind (lab | test)  depends (comma-separated, or -)  tests target  test program
-#   its directory
+#   its directory  hidden tests target  hidden test program (both - without hidden tests)
 # where base_reference of a lab without DEPENDS is its labs flavour. Building the target labs_tsv
 # brings labs.tsv up to date (it re-runs CMake when a CMakeLists.txt changed).
 function(_dsys_finish_labs)
@@ -260,15 +296,17 @@ function(_dsys_finish_labs)
         add_dependencies(${target}_tests ${target}_programs)
       endif()
       add_dependencies(flavour_${flavour} ${target}_tests)
+      _dsys_hidden_columns(${target} hidden_text)
       string(APPEND rows "${lab}\t${flavour}\t${kind}\t${depends_text}\t${target}_tests\t"
-                         "$<TARGET_FILE:${target}_tests>\t${out}\n")
+                         "$<TARGET_FILE:${target}_tests>\t${out}\t${hidden_text}\n")
     endforeach()
     if("solutions" IN_LIST flavours AND NOT depends)
       _dsys_lab_target(${lab} labs target)
       get_property(out GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_labs)
       add_dependencies(flavour_base_reference ${target}_tests)
+      _dsys_hidden_columns(${target} hidden_text)
       string(APPEND rows "${lab}\tbase_reference\t${kind}\t-\t${target}_tests\t"
-                         "$<TARGET_FILE:${target}_tests>\t${out}\n")
+                         "$<TARGET_FILE:${target}_tests>\t${out}\t${hidden_text}\n")
     endif()
   endforeach()
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/labs.tsv CONTENT "${rows}")

@@ -2,13 +2,22 @@
 """The grader: runs each graded test of a lab in its own process, with its own time limit, and
 prints a table of points. Called by `./dsys grade`, which builds the test program first.
 
-    grade.py --lab lab1 --tests build/dev/labs/lab1/lab1_tests [--only WHICH] [--verbose]
-             [--json F] [--junit F] [--jobs N] [--expect-fail] [--replay-args "--base reference"]
+    grade.py --lab lab1 --tests build/dev/labs/lab1/lab1_tests [--hidden-tests PROGRAM]
+             [--only WHICH] [--verbose] [--json F] [--junit F] [--jobs N] [--expect-fail]
+             [--replay-args "--base reference"]
 
 A test is graded when it has a [points:N] tag; [timeout:S] sets its limit (default 120 s).
 A crash or a hang costs that test only: the table is always complete. Exit status 0 only when
-every test passed (with --expect-fail: only when every graded test failed, which is what the
-untouched stubs must do).
+every test passed or was skipped (with --expect-fail: only when no graded test passed, which is
+what the untouched stubs must do).
+
+--hidden-tests adds the graded tests of the instructor's hidden test program, numbered after the
+lab's own; in --json their visibility is Gradescope's "after_due_date".
+
+A test that cannot run here skips itself: it prints a line "dsys: skipped: WHY" and passes
+(testing::skip_without_fuse: no /dev/fuse). It earns no points, because nothing was checked, and
+it is no failure: the table says "skipped" and why, the total says how many points were not run,
+and --json reports it with score 0 and that reason (the instructor grades it where it can run).
 
 --only WHICH picks tests by their number in the table (`3`, `2-5`, `1,4`), their exact name, or
 the start of their names (`filter:` runs every test whose name starts so).
@@ -36,6 +45,7 @@ import xml.etree.ElementTree as ET
 FIRST_FAILURE = "dsys: first failed assertion"
 FIRST_FAILURE_END = "dsys: end of first failed assertion"
 CHILD_DIED = "dsys: child process "
+SKIPPED = re.compile(r"^dsys: skipped: (.+?)\s*$", re.M)
 TRACING_OFF = "none (tracing is off in this test)"
 OUTPUT_LIMIT = 8000  # characters of the end of a failed test's output kept in --json/--junit
 BLOCK_LINES = 60  # lines of the first failed assertion shown on the terminal (all in the log)
@@ -56,10 +66,15 @@ def shown(path):
     return path[len(cwd):] if path.startswith(cwd) else path
 
 
-def list_tests(binary):
-    out = subprocess.run([binary, "--dsys-list"], capture_output=True, text=True, timeout=60)
+def list_tests(binary, hidden=False, first_number=1):
+    """The graded tests of `binary`, numbered from `first_number`."""
+    try:
+        out = subprocess.run([binary, "--dsys-list"], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise SystemExit(f"grade: {binary} --dsys-list could not run: {e}")
     if out.returncode != 0:
-        raise SystemExit(f"grade: {binary} --dsys-list failed:\n{out.stdout}{out.stderr}")
+        raise SystemExit(f"grade: {binary} --dsys-list failed (exit status {out.returncode}):\n"
+                         f"{out.stdout}{out.stderr}")
     tests = []
     for line in out.stdout.splitlines():
         if "\t" not in line:
@@ -69,8 +84,9 @@ def list_tests(binary):
         if not points:
             continue
         limit = re.search(r"\[timeout:(\d+)\]", tags)
-        tests.append({"number": len(tests) + 1, "name": name, "points": int(points.group(1)),
-                      "timeout": int(limit.group(1)) if limit else 120, "tags": tags})
+        tests.append({"number": first_number + len(tests), "name": name, "points": int(points.group(1)),
+                      "timeout": int(limit.group(1)) if limit else 120, "tags": tags,
+                      "binary": binary, "hidden": hidden})
     return tests
 
 
@@ -166,7 +182,10 @@ def output_end(output, limit):
     return "[...]\n" + (cut[newline + 1:] if 0 <= newline < len(cut) - 1 else cut)
 
 
-def run_one(binary, test, lab, env, replay_args, log_dir):
+def run_one(test, lab, env, replay_args, log_dir):
+    binary = test["binary"]
+    if test["hidden"]:
+        replay_args += " --hidden"
     start = time.monotonic()
     command = [binary, catch_spec(test["name"])]
     try:
@@ -217,6 +236,11 @@ def run_one(binary, test, lab, env, replay_args, log_dir):
         status, status_note = "error", "the test did not run (its name did not match?)"
     else:
         status = "failed"
+    skipped = SKIPPED.search(output) if status == "passed" else None
+    if skipped:
+        return dict(test, status="skipped", output=output_end(output, OUTPUT_LIMIT), seconds=seconds,
+                    note=f"not run here, 0 points: {skipped.group(1)}", body=[], footer=[],
+                    report=f"skipped: not run here, so it earns no points: {skipped.group(1)}", log=None)
     if status == "passed":
         return dict(test, status=status, output=output_end(output, OUTPUT_LIMIT), seconds=seconds,
                     note="", body=[], footer=[], report="", log=None)
@@ -332,6 +356,7 @@ def main():
     parser = argparse.ArgumentParser(description="Grade one lab.")
     parser.add_argument("--lab", required=True)
     parser.add_argument("--tests", required=True, help="the lab's test program")
+    parser.add_argument("--hidden-tests", help="the instructor's hidden test program of the lab")
     parser.add_argument("--only", help="run only these tests: numbers (3, 2-5, 1,4), a name, or a name's start")
     parser.add_argument("--verbose", action="store_true", help="show the whole output of each failed test")
     parser.add_argument("--json", help="write Gradescope results.json here")
@@ -344,6 +369,8 @@ def main():
     replay_args = f" {args.replay_args}" if args.replay_args.strip() else ""
 
     every = list_tests(args.tests)
+    if args.hidden_tests:
+        every += list_tests(args.hidden_tests, hidden=True, first_number=len(every) + 1)
     if not every:
         print(f"grade: {args.tests} has no graded tests ([points:N] tags)")
         return 2
@@ -375,7 +402,7 @@ def main():
     printed = 0
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_one, args.tests, t, args.lab, env, replay_args, log_dir): i
+            futures = {pool.submit(run_one, t, args.lab, env, replay_args, log_dir): i
                        for i, t in enumerate(tests)}
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
@@ -393,13 +420,16 @@ def main():
         print("\ngrade: interrupted")
         return 130
 
-    width = min(78, max(len(r["name"]) for r in results))
+    def label(r):
+        return f"{r['name']} (hidden)" if r["hidden"] else r["name"]
+
+    width = min(78, max(len(label(r)) for r in results))
     rule = "-" * (width + 39)
     print()
     print(f"{'#':>3}  {'test':<{width}}  {'points':>7}  {'result':<8} {'time':>6}  reason")
     print(rule)
     for r in results:
-        name = r["name"] if len(r["name"]) <= width else r["name"][: width - 1] + "…"
+        name = label(r) if len(label(r)) <= width else label(r)[: width - 1] + "…"
         earned = r["points"] if r["status"] == "passed" else 0
         note = r["note"] if len(r["note"]) <= REASON_WIDTH else r["note"][: REASON_WIDTH - 1] + "…"
         print(f"{r['number']:>3}  {name:<{width}}  {earned:>3}/{r['points']:<3}  {r['status']:<8} "
@@ -407,9 +437,11 @@ def main():
     score = sum(r["points"] for r in results if r["status"] == "passed")
     total = sum(r["points"] for r in results)
     print(rule)
-    print(f"{'':>3}  {'total':<{width}}  {score:>3}/{total:<3}")
+    not_run = sum(r["points"] for r in results if r["status"] == "skipped")
+    print(f"{'':>3}  {'total':<{width}}  {score:>3}/{total:<3}"
+          + (f"  ({not_run} points skipped: not run here)" if not_run else ""))
 
-    failed = [r for r in results if r["status"] != "passed"]
+    failed = [r for r in results if r["status"] not in ("passed", "skipped")]
     if failed and not args.expect_fail:
         print("\nWhat failed, and how to replay it:")
         for r in failed:
@@ -425,17 +457,23 @@ def main():
     def reported_output(r):
         if r["status"] == "passed":
             return r["output"]
+        if r["status"] == "skipped":
+            return r["report"] + "\n"
         return f"{r['report']}\n\nthe end of its output:\n{output_end(r['output'], OUTPUT_LIMIT).rstrip()}\n"
 
     if args.json:
+        summary = f"{args.lab}: {score}/{total} points" + (
+            f" ({not_run} points skipped: their tests cannot run here)" if not_run else "")
         report = {
             "score": score,
             "max_score": total,
+            "output": summary,
             "visibility": "visible",
             "tests": [{"name": r["name"], "number": str(r["number"]),
                        "score": r["points"] if r["status"] == "passed" else 0,
                        "max_score": r["points"], "status": "passed" if r["status"] == "passed" else "failed",
-                       "output": reported_output(r), "visibility": "visible",
+                       "output": reported_output(r),
+                       "visibility": "after_due_date" if r["hidden"] else "visible",
                        "execution_time": round(r["seconds"], 2)} for r in results],
         }
         with open(args.json, "w") as f:
@@ -446,7 +484,9 @@ def main():
                            failures=str(len(failed)), time=f"{sum(r['seconds'] for r in results):.2f}")
         for r in results:
             case = ET.SubElement(suite, "testcase", classname=args.lab, name=r["name"], time=f"{r['seconds']:.2f}")
-            if r["status"] != "passed":
+            if r["status"] == "skipped":
+                ET.SubElement(case, "skipped", message=r["note"])
+            elif r["status"] != "passed":
                 failure = ET.SubElement(case, "failure", message=r["note"] or r["status"], type=r["status"])
                 failure.text = reported_output(r)
         ET.ElementTree(suite).write(args.junit, encoding="utf-8", xml_declaration=True)

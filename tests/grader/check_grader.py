@@ -23,9 +23,9 @@ def expect(condition, what):
         failures.append(what)
 
 
-def grade(*args):
+def grade(*args, extra_env=None):
     run = subprocess.run([sys.executable, grade_py, "--lab", "fixture", "--tests", fixture, "--jobs", "2", *args],
-                         capture_output=True, text=True, timeout=120, cwd=work, env=env)
+                         capture_output=True, text=True, timeout=120, cwd=work, env={**env, **(extra_env or {})})
     print(f"$ grade.py {' '.join(args)}  (exit {run.returncode})\n{run.stdout}{run.stderr}")
     return run
 
@@ -143,6 +143,26 @@ expect(run.returncode == 2 and "numbered 1 to 9" in run.stdout, "--only 12 is no
 run = grade("--only", "6", "--verbose")
 expect("later output line 399" in run.stdout and "red == blue" in run.stdout,
        "--verbose does not show the whole output and the first failed assertion")
+
+# A test that skips itself ("dsys: skipped: WHY"): no points, not a failure, and said so.
+run = grade("--only", "1", "--json", results, extra_env={"FIXTURE_SKIP": "1"})
+skipped = json.load(open(results))
+expect(run.returncode == 0, f"a skipped test made the grader fail (exit {run.returncode})")
+expect(skipped["score"] == 0 and skipped["tests"][0]["score"] == 0, "a skipped test earned points")
+expect("FIXTURE_SKIP is set" in skipped["tests"][0]["output"], "results.json does not say why the test was skipped")
+expect(re.search(r"0/3\s+skipped .*not run here, 0 points: FIXTURE_SKIP is set", table_row(run.stdout, 1)),
+       "the table does not show the test as skipped, with why")
+expect("(3 points skipped: not run here)" in run.stdout, "the total does not say how many points were not run")
+run = grade("--only", "1", "--expect-fail", extra_env={"FIXTURE_SKIP": "1"})
+expect(run.returncode == 0, "--expect-fail counts a skipped test as passing")
+
+# Hidden tests: a second test program's graded tests, numbered after the lab's, shown after the
+# due date (the fixture's own program stands in for it).
+run = grade("--hidden-tests", fixture, "--only", "1,10", "--json", results)
+both = json.load(open(results))["tests"]
+expect(run.returncode == 0 and [(t["number"], t["visibility"]) for t in both] == [("1", "visible"), ("10", "after_due_date")],
+       f"--hidden-tests: not test 1 visible and test 10 hidden: {[(t['number'], t['visibility']) for t in both]}")
+expect("fixture: passes (hidden)" in table_row(run.stdout, 10), "the table does not mark the hidden test")
 
 if failures:
     print("grader check FAILED:\n  " + "\n  ".join(failures))

@@ -7,6 +7,7 @@
   base_reference  labx's stubs on the reference lab 1
   solutions       the reference of both
 """
+import json
 import os
 import re
 import subprocess
@@ -16,8 +17,8 @@ grade_py, manifest, work = (os.path.abspath(a) for a in sys.argv[1:4])
 os.makedirs(work, exist_ok=True)
 rows = {}
 for line in open(manifest):
-    lab, flavour, _kind, _depends, _target, tests, apps = line.rstrip("\n").split("\t")
-    rows[(lab, flavour)] = {"tests": tests, "apps": apps}
+    lab, flavour, _kind, _depends, _target, tests, apps, _hidden_target, hidden = line.rstrip("\n").split("\t")
+    rows[(lab, flavour)] = {"tests": tests, "apps": apps, "hidden": hidden}
 failures = []
 
 
@@ -36,6 +37,10 @@ def grade(flavour, *args):
                         "--jobs", "2", *args])
     print(f"--- grade labx ({flavour}{', ' + ' '.join(args) if args else ''}): exit {code}\n{output}")
     return code, output
+
+
+def grade_hidden(flavour, *args):
+    return grade(flavour, "--hidden-tests", rows[("labx", flavour)]["hidden"], *args)
 
 
 def test(flavour, name):
@@ -60,6 +65,29 @@ code, output = grade("base_reference", "--expect-fail")
 expect(code == 0, "a graded test of labx passes on its untouched stubs on the reference base")
 expect("unimplemented: LockedCounter::add" in output,
        "on the reference base, labx's own code is not the stub of labs/ (no 'unimplemented: LockedCounter::add')")
+
+# The hidden test (solutions/labx_demo/hidden/): a program of its own in every flavour, graded
+# after the lab's own tests with --hidden-tests, shown after the due date in results.json.
+for flavour in ["labs", "solutions", "base_reference"]:
+    expect(os.path.isfile(rows[("labx", flavour)]["hidden"]), f"labx ({flavour}) has no hidden test program")
+expect(not os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "labs", "labx_demo", "hidden")),
+       "the hidden tests were copied into the handout (labs/labx_demo/hidden)")
+report = os.path.join(work, "hidden.json")
+code, output = grade_hidden("solutions", "--json", report)
+expect(code == 0 and "15/15" in output and "(hidden)" in output,
+       "labx with its hidden test does not pass in full (15/15) on solutions/")
+try:
+    tests = {t["name"]: t for t in json.load(open(report))["tests"]}
+except (OSError, ValueError, KeyError) as e:
+    tests = {}
+    failures.append(f"no results.json from the grade with the hidden test: {e}")
+hidden_name = "LockedCounter::add keeps two counters on two locks apart"
+expect(tests.get(hidden_name, {}).get("visibility") == "after_due_date",
+       "the hidden test is not in results.json with visibility after_due_date")
+expect(all(t["visibility"] == "visible" for n, t in tests.items() if n != hidden_name),
+       "a test of the lab's own is not visible in results.json")
+code, output = grade_hidden("base_reference", "--expect-fail")
+expect(code == 0, "the hidden test passes on labx's untouched stubs")
 
 # The given code on lab 1: it works on the reference lab 1, and reaches lab 1's stub on the student's.
 given = "with_lock: bodies under one lock never overlap, on lab 1's lock service"
