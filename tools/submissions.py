@@ -42,6 +42,12 @@ LEFT_OUT = {"build", "traces", "explore", "yfs-logs", "grade-many", ".git", "__p
 BUILD_LIMIT_S = 3 * 3600  # a whole grade (build and tests) of one submission, at most
 
 
+def shown(path):
+    """`path` relative to the working directory when inside it, else absolute."""
+    rel = os.path.relpath(path)
+    return path if rel.startswith("..") else rel
+
+
 def die(message):
     print(f"dsys: {message}", file=sys.stderr)
     sys.exit(2)
@@ -125,7 +131,7 @@ def cmd_submit(args):
         for path in files:
             z.write(os.path.join(KIT, path), path)
     own = set(own_files(KIT, labs, args.lab))
-    print(f"submit: wrote {os.path.relpath(out)} with {len(files)} files:")
+    print(f"submit: wrote {shown(out)} with {len(files)} files:")
     stubs = []
     for path in files:
         with open(os.path.join(KIT, path), errors="replace") as f:
@@ -135,7 +141,7 @@ def cmd_submit(args):
         print(f"  {path}{mark}")
         if left:
             stubs.append(f"{path}: {', '.join(left)}")
-    print(f"Upload {os.path.relpath(out)} to the assignment of {args.lab}. With --base reference the "
+    print(f"Upload {shown(out)} to the assignment of {args.lab}. With --base reference the "
           f"autograder takes only the files of {args.lab} itself.")
     if stubs:
         print("note: these files still reach a stub (dsys::unimplemented), whose tests will fail:")
@@ -347,7 +353,7 @@ def cmd_autograder(args):
     write_tree_zip(out, entries)
     hidden = sorted(d for d in tree if d.startswith("hidden/"))
     references = sorted({d.split("/")[1] for d in tree if d.startswith("solutions/")})
-    print(f"autograder: wrote {os.path.relpath(out)} ({len(entries)} files, "
+    print(f"autograder: wrote {shown(out)} ({len(entries)} files, "
           f"{os.path.getsize(out) // 1024} KiB): {args.lab} graded {base_text}")
     print(f"  the reference it holds: {', '.join(references) if references else 'none'} "
           f"(never {labs[args.lab]['dir']}'s)")
@@ -440,11 +446,11 @@ def cmd_grade_many(args):
         count = sum(1 for r in rows if r["status"] == status)
         summary.append(f"  {status}: {count}")
     summary += [f"  {r['submission']}: {r['score']} ({r['status']})" for r in rows]
-    summary.append(f"  per submission: {os.path.relpath(out)}/NAME/results.json and grade.log")
+    summary.append(f"  per submission: {shown(out)}/NAME/results.json and grade.log")
     text = "\n".join(summary) + "\n"
     with open(os.path.join(out, "summary.txt"), "w") as f:
         f.write(text)
-    print(text + f"grade-many: wrote {os.path.relpath(csv_path)} and {os.path.relpath(out)}/summary.txt")
+    print(text + f"grade-many: wrote {shown(csv_path)} and {shown(out)}/summary.txt")
     return 0
 
 
