@@ -198,9 +198,9 @@ def first_compiler_error(output, kit):
     start = at
     while start > 0 and at - start < 4 and re.search(r"(In (member )?function|In file included|from )", lines[start - 1]):
         start -= 1
-    shown = [line.replace(kit + os.sep, "") for line in lines[start:at + 12]
-             if not line.startswith("[") and "Error " not in line]
-    return "\n".join(shown)
+    kept = [line.replace(kit + os.sep, "") for line in lines[start:at + 12]
+            if not re.match(r"(\[|g?make|dsys: )", line) and "Error " not in line]
+    return "\n".join(kept)
 
 
 def grade_submission(kit, lab, base, submission, results, hidden=True, log=None):
@@ -232,7 +232,7 @@ def grade_submission(kit, lab, base, submission, results, hidden=True, log=None)
     try:
         run = subprocess.run(command, cwd=kit, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                              timeout=BUILD_LIMIT_S)
-        output = run.stdout.decode("utf-8", "replace")
+        output = re.sub(r"\x1b\[[0-9;]*m", "", run.stdout.decode("utf-8", "replace"))
     except subprocess.TimeoutExpired as e:
         output = (e.stdout or b"").decode("utf-8", "replace") + f"\n(stopped after {BUILD_LIMIT_S} s)"
     if log:

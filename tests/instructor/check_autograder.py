@@ -111,6 +111,7 @@ unpack(zip_path, source)
 out = run(["bash", os.path.join(source, "setup.sh")], 3000)
 expect(out.returncode == 0, "setup.sh failed")
 
+submission(correct)
 report = grade("a correct submission")
 expect(report["score"] is not None and report["score"] == sum(t["max_score"] for t in report["tests"]) > 0
        and all(t["status"] == "passed" for t in report["tests"]), "a correct submission did not get full points")
