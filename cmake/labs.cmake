@@ -144,6 +144,8 @@ endfunction()
 # path and their libraries are linked into it (the labs they build on come along). RERUN lists
 # labs (of those) whose tests its test program runs again: their test sources, compiled with
 # DSYS_RERUN defined, which they use to run over this lab's code (lab 6: over its cache).
+# Without ROOT/labs/DIR (a handout released up to an earlier lab: docs/labs.md, "Releasing the
+# next lab") the lab, every lab that builds on it, and their programs are left out.
 function(dsys_add_lab name dir)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT" "DEPENDS;RERUN")
   if(arg_UNPARSED_ARGUMENTS)
@@ -153,8 +155,25 @@ function(dsys_add_lab name dir)
     set(arg_ROOT ${CMAKE_SOURCE_DIR})
   endif()
   get_property(labs GLOBAL PROPERTY DSYS_LABS)
-  if(name IN_LIST labs)
+  get_property(unreleased GLOBAL PROPERTY DSYS_LABS_UNRELEASED)
+  if(name IN_LIST labs OR name IN_LIST unreleased)
     message(FATAL_ERROR "dsys_add_lab(${name}): declared twice")
+  endif()
+  # A lab not released yet (a student's clone of the handout before its release: no labs/DIR), or
+  # one that builds on such a lab, is left out, and so are its programs.
+  set(missing "")
+  if(NOT EXISTS ${arg_ROOT}/labs/${dir})
+    set(missing "labs/${dir} is not here")
+  endif()
+  foreach(dep ${arg_DEPENDS})
+    if(dep IN_LIST unreleased)
+      set(missing "it builds on ${dep}, which is not here")
+    endif()
+  endforeach()
+  if(missing)
+    message(STATUS "${name}: not released yet (${missing}): left out")
+    set_property(GLOBAL APPEND PROPERTY DSYS_LABS_UNRELEASED ${name})
+    return()
   endif()
   set(closure "")
   set(reference ON)  # the labs it builds on all have a solutions flavour
@@ -212,6 +231,10 @@ endfunction()
 # of their own.
 function(dsys_add_lab_program lab program)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "LINK")
+  get_property(unreleased GLOBAL PROPERTY DSYS_LABS_UNRELEASED)
+  if(lab IN_LIST unreleased)
+    return()
+  endif()
   get_property(flavours GLOBAL PROPERTY DSYS_LAB_${lab}_FLAVOURS)
   if(NOT flavours)
     message(FATAL_ERROR "dsys_add_lab_program(${lab} ${program}): no lab ${lab}")

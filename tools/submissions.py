@@ -86,9 +86,13 @@ def closure(labs, lab):
     return [name for name in labs if name in seen]
 
 
-def check_lab(labs, lab):
+def check_lab(labs, lab, kit=KIT):
     if lab not in labs:
         die(f"no lab '{lab}' (labs: {' '.join(labs)})")
+    for name in closure(labs, lab) + [lab]:
+        if not os.path.isdir(os.path.join(kit, "labs", labs[name]["dir"])):
+            die(f"{name} is not released in this kit yet (there is no labs/{labs[name]['dir']}): "
+                "git pull the handout once it is")
 
 
 def own_files(kit, labs, lab):

@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""./dsys check: the repo's .clang-format and .clang-tidy on the kit's C++.
+
+    check.py --build DIR [--fix] [--jobs N] [WHAT...]
+
+WHAT names what is checked (default: all of them that are here):
+    library    src/ and the headers of include/ (through the files of src/ that include them)
+    reference  solutions/ (the instructor's tree only)
+    students   the files students write: every released lab's STUDENT_FILES
+    labN       the files students write for that lab only
+clang-format checks every file named; clang-tidy checks each .cpp among them with the compile
+command of build DIR (its compile_commands.json), and the kit's headers those include. Every
+finding is reported once, as FILE:LINE:COLUMN: warning: TEXT [check], and any finding fails the
+check. --fix rewrites the files with clang-format (clang-tidy's findings are left to you).
+"""
+import argparse
+import concurrent.futures
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+
+KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(KIT, "tools"))
+import submissions  # noqa: E402  (the labs and their STUDENT_FILES)
+
+FINDING = re.compile(r"^(/[^:]+):(\d+):(\d+): (warning|error): (.*)$")
+
+
+def die(message):
+    print(f"dsys: {message}", file=sys.stderr)
+    sys.exit(2)
+
+
+def files_of(what):
+    """The kit-relative C++ files (.cpp and .hpp) of one WHAT, sorted."""
+    def tree(*patterns):
+        found = set()
+        for pattern in patterns:
+            found.update(os.path.relpath(p, KIT) for p in glob.glob(os.path.join(KIT, pattern), recursive=True))
+        return sorted(p for p in found if "/tests/" not in p and "/hidden/" not in p)
+
+    labs = submissions.lab_table(KIT)
+    if what == "library":
+        return tree("src/**/*.cpp", "src/**/*.hpp", "include/**/*.hpp")
+    if what == "reference":
+        if not os.path.isdir(os.path.join(KIT, "solutions")):
+            die("there is no solutions/ here (a student's kit): check library, students or a lab")
+        return tree("solutions/*/*.cpp", "solutions/*/*.hpp")
+    if what == "students":
+        released = [lab for lab in labs if os.path.isdir(os.path.join(KIT, "labs", labs[lab]["dir"]))]
+        return sorted({p for lab in released for p in submissions.own_files(KIT, labs, lab)})
+    if what in labs:
+        submissions.check_lab(labs, what)
+        return submissions.own_files(KIT, labs, what)
+    die(f"unknown '{what}': check library, reference, students or a lab ({' '.join(labs)})")
+    return []
+
+
+def check_format(paths, fix):
+    """The files clang-format would change (after rewriting them, with fix)."""
+    unformatted = []
+    for path in paths:
+        full = os.path.join(KIT, path)
+        with open(full, "rb") as f:
+            text = f.read()
+        formatted = subprocess.run(["clang-format", f"--assume-filename={full}", "--style=file"],
+                                   input=text, capture_output=True, check=True).stdout
+        if formatted != text:
+            unformatted.append(path)
+            if fix:
+                with open(full, "wb") as f:
+                    f.write(formatted)
+    return unformatted
+
+
+def compile_commands(build):
+    """{absolute source file: its first compile command's entry} of build tree `build`."""
+    database = os.path.join(build, "compile_commands.json")
+    with open(database) as f:
+        entries = json.load(f)
+    first = {}
+    for entry in entries:
+        first.setdefault(os.path.realpath(os.path.join(entry["directory"], entry["file"])), entry)
+    return first
+
+
+def tidy_one(build, source):
+    """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines."""
+    header_filter = "^" + re.escape(os.path.realpath(KIT)) + "/(include|src|solutions|labs)/"
+    # The compile commands are g++'s: clang ignores its warning options that it does not know,
+    # and warnings stay warnings (the compiler's -Werror is g++'s business; clang-tidy's checks
+    # are ours).
+    command = ["clang-tidy", "-p", build, "--quiet", f"--header-filter={header_filter}",
+               "--extra-arg=-Wno-unknown-warning-option", "--extra-arg=-Wno-error", source]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=KIT)
+    found = set()
+    lines = result.stdout.splitlines()
+    for i, line in enumerate(lines):
+        m = FINDING.match(line)
+        if m:
+            path = os.path.relpath(m.group(1), KIT)
+            found.add(f"{path}:{m.group(2)}:{m.group(3)}: {m.group(4)}: {m.group(5)}")
+    if result.returncode != 0 and not found:
+        found.add(f"{os.path.relpath(source, KIT)}: error: clang-tidy failed: "
+                  f"{(result.stderr.strip().splitlines() or ['(no message)'])[-1]}")
+    return found
+
+
+def main():
+    parser = argparse.ArgumentParser(description="clang-format and clang-tidy on the kit's C++.")
+    parser.add_argument("what", nargs="*")
+    parser.add_argument("--build", required=True, help="a configured build tree (compile_commands.json)")
+    parser.add_argument("--fix", action="store_true", help="rewrite unformatted files with clang-format")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    for tool in ("clang-format", "clang-tidy"):
+        if not shutil.which(tool):
+            die(f"{tool} is not installed (as root: apt-get install -y clang-format clang-tidy)")
+
+    whats = args.what or (["library", "reference", "students"] if os.path.isdir(os.path.join(KIT, "solutions"))
+                          else ["library", "students"])
+    paths = sorted({p for what in whats for p in files_of(what)})
+    missing = [p for p in paths if not os.path.isfile(os.path.join(KIT, p))]
+    if missing:
+        die(f"missing: {' '.join(missing)}")
+    print(f"check: {', '.join(whats)}: {len(paths)} files")
+
+    unformatted = check_format(paths, args.fix)
+    for path in unformatted:
+        print(f"{path}: {'reformatted' if args.fix else 'not formatted as .clang-format says'}"
+              f"{'' if args.fix else ' (./dsys check --fix rewrites it)'}")
+    print(f"  clang-format: {len(paths) - len(unformatted)} of {len(paths)} files formatted"
+          + (f", {len(unformatted)} rewritten" if args.fix and unformatted else ""))
+
+    commands = compile_commands(os.path.abspath(args.build))
+    sources = [p for p in paths if p.endswith(".cpp")]
+    uncompiled = [p for p in sources if os.path.realpath(os.path.join(KIT, p)) not in commands]
+    for path in uncompiled:
+        print(f"{path}: not in {os.path.relpath(args.build, KIT)}'s compile commands: not checked by clang-tidy")
+    checked = [p for p in sources if p not in uncompiled]
+    findings = set()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        for found in pool.map(lambda p: tidy_one(os.path.abspath(args.build), os.path.join(KIT, p)), checked):
+            findings |= found
+    # A header's findings count where the header is named (or is in the library, always checked
+    # through the files that include it).
+    named = set(paths)
+    shown = sorted(f for f in findings if f.split(":")[0] in named or f.split(":")[0].startswith("include/")
+                   and "library" in whats)
+    for finding in shown:
+        print(finding)
+    print(f"  clang-tidy: {len(checked)} files (and the headers they include), {len(shown)} findings")
+    failed = (unformatted and not args.fix) or shown or uncompiled
+    print("check: " + ("failed" if failed else "passed"))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
