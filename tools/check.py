@@ -3,11 +3,13 @@
 
     check.py --build DIR [--fix] [--jobs N] [WHAT...]
 
-WHAT names what is checked (default: all of them that are here):
+WHAT names what is checked (default: library and reference in the instructor's tree, where the
+students' files are generated from the reference and hold its stubs; students in a student's):
     library    src/ and the headers of include/ (through the files of src/ that include them)
     reference  solutions/ (the instructor's tree only)
     students   the files students write: every released lab's STUDENT_FILES
     labN       the files students write for that lab only
+    FILE       a .cpp or .hpp file (one outside the build: clang-tidy gives it the library's flags)
 clang-format checks every file named; clang-tidy checks each .cpp among them with the compile
 command of build DIR (its compile_commands.json), and the kit's headers those include. Every
 finding is reported once, as FILE:LINE:COLUMN: warning: TEXT [check], and any finding fails the
@@ -19,6 +21,7 @@ import glob
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -56,6 +59,11 @@ def files_of(what):
     if what in labs:
         submissions.check_lab(labs, what)
         return submissions.own_files(KIT, labs, what)
+    if what.endswith((".cpp", ".hpp")):
+        if not os.path.isfile(what):
+            die(f"no file {what}")
+        path = os.path.relpath(os.path.realpath(what), KIT)
+        return [path if not path.startswith("..") else os.path.realpath(what)]
     die(f"unknown '{what}': check library, reference, students or a lab ({' '.join(labs)})")
     return []
 
@@ -67,7 +75,8 @@ def check_format(paths, fix):
         full = os.path.join(KIT, path)
         with open(full, "rb") as f:
             text = f.read()
-        formatted = subprocess.run(["clang-format", f"--assume-filename={full}", "--style=file"],
+        formatted = subprocess.run(["clang-format", f"--assume-filename={full}",
+                                    f"--style=file:{os.path.join(KIT, '.clang-format')}"],
                                    input=text, capture_output=True, check=True).stdout
         if formatted != text:
             unformatted.append(path)
@@ -88,21 +97,43 @@ def compile_commands(build):
     return first
 
 
-def tidy_one(build, source):
-    """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines."""
+def library_flags(commands):
+    """The compiler options of a library file's compile command (for files outside the build)."""
+    entry = commands.get(os.path.realpath(os.path.join(KIT, "src", "core", "address.cpp")))
+    if entry is None:
+        return ["-std=c++20", f"-I{os.path.join(KIT, 'include')}"]
+    words = entry["arguments"] if "arguments" in entry else shlex.split(entry["command"])
+    flags, skip = [], False
+    for word in words[1:]:  # (not the compiler)
+        if skip:
+            skip = False
+        elif word in ("-o", "-c"):
+            skip = True
+        elif not word.endswith(".cpp"):
+            flags.append(word)
+    return flags
+
+
+def tidy_one(build, source, fallback=None):
+    """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines. A
+    source without a compile command gets `fallback`'s options."""
     header_filter = "^" + re.escape(os.path.realpath(KIT)) + "/(include|src|solutions|labs)/"
     # The compile commands are g++'s: clang ignores its warning options that it does not know,
     # and warnings stay warnings (the compiler's -Werror is g++'s business; clang-tidy's checks
     # are ours).
-    command = ["clang-tidy", "-p", build, "--quiet", f"--header-filter={header_filter}",
+    command = ["clang-tidy", "-p", build, "--quiet", f"--config-file={os.path.join(KIT, '.clang-tidy')}",
+               f"--header-filter={header_filter}",
                "--extra-arg=-Wno-unknown-warning-option", "--extra-arg=-Wno-error", source]
+    if fallback is not None:
+        command += ["--", *fallback, "-Wno-unknown-warning-option", "-Wno-error"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=KIT)
     found = set()
     lines = result.stdout.splitlines()
     for i, line in enumerate(lines):
         m = FINDING.match(line)
         if m:
-            path = os.path.relpath(m.group(1), KIT)
+            path = os.path.relpath(os.path.realpath(m.group(1)), KIT)
+            path = path if not path.startswith("..") else os.path.realpath(m.group(1))
             found.add(f"{path}:{m.group(2)}:{m.group(3)}: {m.group(4)}: {m.group(5)}")
     if result.returncode != 0 and not found:
         found.add(f"{os.path.relpath(source, KIT)}: error: clang-tidy failed: "
@@ -121,8 +152,8 @@ def main():
         if not shutil.which(tool):
             die(f"{tool} is not installed (as root: apt-get install -y clang-format clang-tidy)")
 
-    whats = args.what or (["library", "reference", "students"] if os.path.isdir(os.path.join(KIT, "solutions"))
-                          else ["library", "students"])
+    whats = args.what or (["library", "reference"] if os.path.isdir(os.path.join(KIT, "solutions"))
+                          else ["students"])
     paths = sorted({p for what in whats for p in files_of(what)})
     missing = [p for p in paths if not os.path.isfile(os.path.join(KIT, p))]
     if missing:
@@ -138,19 +169,31 @@ def main():
 
     commands = compile_commands(os.path.abspath(args.build))
     sources = [p for p in paths if p.endswith(".cpp")]
-    uncompiled = [p for p in sources if os.path.realpath(os.path.join(KIT, p)) not in commands]
+    # A kit file that no target compiles is a mistake; a file from elsewhere gets the library's flags.
+    uncompiled = [p for p in sources if os.path.realpath(os.path.join(KIT, p)) not in commands
+                  and not os.path.isabs(p)]
     for path in uncompiled:
         print(f"{path}: not in {os.path.relpath(args.build, KIT)}'s compile commands: not checked by clang-tidy")
     checked = [p for p in sources if p not in uncompiled]
+    flags = library_flags(commands)
+
+    def tidy(path):
+        full = os.path.realpath(os.path.join(KIT, path))
+        return tidy_one(os.path.abspath(args.build), full, None if full in commands else flags)
+
     findings = set()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for found in pool.map(lambda p: tidy_one(os.path.abspath(args.build), os.path.join(KIT, p)), checked):
+        for found in pool.map(tidy, checked):
             findings |= found
     # A header's findings count where the header is named (or is in the library, always checked
     # through the files that include it).
     named = set(paths)
-    shown = sorted(f for f in findings if f.split(":")[0] in named or f.split(":")[0].startswith("include/")
-                   and "library" in whats)
+    def where(finding):  # (file, line, column)
+        file, line, column = finding.split(":")[:3]
+        return (file, int(line) if line.isdigit() else 0, int(column) if column.isdigit() else 0)
+
+    shown = sorted((f for f in findings if f.split(":")[0] in named
+                    or f.split(":")[0].startswith("include/") and "library" in whats), key=where)
     for finding in shown:
         print(finding)
     print(f"  clang-tidy: {len(checked)} files (and the headers they include), {len(shown)} findings")

@@ -51,8 +51,8 @@ namespace dsys::lab5 {
 
 enum class LockState : std::uint8_t { none, acquiring, locked, free, releasing };
 constexpr std::string_view to_string(LockState s) {
-  constexpr std::string_view names[] = {"none", "acquiring", "locked", "free", "releasing"};
-  return names[static_cast<int>(s)];
+  constexpr std::string_view kNames[] = {"none", "acquiring", "locked", "free", "releasing"};
+  return kNames[static_cast<int>(s)];
 }
 
 class CachingLockClient final : public lock::LockService {

@@ -222,6 +222,7 @@ core::Task<std::optional<std::string>> Proposer::propose(Instance instance,
 
   // Phase 1: prepare.
   std::vector<core::Task<rpc::CallResult<PrepareReply>>> prepares;
+  prepares.reserve(acceptors.size());
   for (core::Address a : acceptors) {
     prepares.push_back(client(a).call<paxos::Prepare>(PrepareRequest(instance, n), kCallTimeout));
   }
@@ -255,6 +256,7 @@ core::Task<std::optional<std::string>> Proposer::propose(Instance instance,
 
   // Phase 2: accept.
   std::vector<core::Task<rpc::CallResult<AcceptReply>>> accepts;
+  accepts.reserve(acceptors.size());
   for (core::Address a : acceptors) {
     accepts.push_back(
         client(a).call<paxos::Accept>(AcceptRequest(instance, n, chosen), kCallTimeout));

@@ -25,6 +25,7 @@ std::string View::to_string() const {
 
 std::string encode_members(const std::vector<core::Address>& members) {
   std::vector<std::uint64_t> raw;
+  raw.reserve(members.size());
   for (core::Address a : members) raw.push_back(a.raw());
   return rpc::encode(raw);
 }
@@ -33,6 +34,7 @@ std::optional<std::vector<core::Address>> decode_members(const std::string& valu
   std::vector<std::uint64_t> raw;
   if (!rpc::decode(value, raw) || raw.empty()) return std::nullopt;
   std::vector<core::Address> members;
+  members.reserve(raw.size());
   for (std::uint64_t r : raw) members.push_back(core::Address::from_raw(r));
   return members;
 }
@@ -139,6 +141,7 @@ core::Task<void> Views::heartbeat() {
   }
   for (core::Address a : peers) last_answer_.try_emplace(a, ctx_.now());
   std::vector<core::Task<void>> pings;
+  pings.reserve(peers.size());
   for (core::Address a : peers) pings.push_back(ping(a));
   co_await core::when_all(ctx_, std::move(pings));
   if (current().number != view.number || !member()) co_return;  // a new view came meanwhile

@@ -336,6 +336,7 @@ core::Task<void> Rsm::view_change(std::uint64_t generation) {
       if (m != ctx_.address()) others.push_back(m);
     }
     std::vector<core::Task<rpc::CallResult<rsm::FetchReply>>> fetches;
+    fetches.reserve(others.size());
     for (auto m : others) {
       fetches.push_back(client(m).call<rsm::Fetch>(rsm::FetchRequest(view), kFetchTimeout));
     }
@@ -357,6 +358,7 @@ core::Task<void> Rsm::view_change(std::uint64_t generation) {
       while (epoch == 0) epoch = ctx_.rng().next();
       const rsm::InstallRequest install(view, epoch, best, best_state);
       std::vector<core::Task<rpc::CallResult<bool>>> installs;
+      installs.reserve(others.size());
       for (auto m : others)
         installs.push_back(client(m).call<rsm::Install>(install, kFetchTimeout));
       auto installed = co_await core::when_all(ctx_, std::move(installs));

@@ -128,7 +128,10 @@ void Context::wake(WaiterId id, WakeCause cause) {
   resume_root(w->root_, w->handle_);
 }
 
-void Context::root_done(void* self, std::uint64_t id, std::exception_ptr failure) {
+// (`failure` by value: the promise that holds it is destroyed in here)
+void Context::root_done(
+    void* self, std::uint64_t id,
+    std::exception_ptr failure) {  // NOLINT(performance-unnecessary-value-param)
   auto* ctx = static_cast<Context*>(self);
   ctx->release_root(ctx->roots_.find(id)).destroy();
   if (failure) {

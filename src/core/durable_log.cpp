@@ -95,7 +95,7 @@ DurableLog::Decoded DurableLog::decode(std::string_view bytes) {
   return d;
 }
 
-DurableLog::DurableLog(Storage& storage, std::string key, Logger log)
+DurableLog::DurableLog(Storage& storage, std::string key, const Logger& log)
     : storage_(storage), key_(std::move(key)) {
   const std::optional<std::string> bytes = storage_.read(key_);
   if (!bytes) return;

@@ -332,13 +332,17 @@ class FuseMount::Impl {
       listing->entries.push_back({"..", ino});  // the kernel knows the real parent
       for (auto& e : *entries) listing->entries.push_back(std::move(e));
       opened.fh = reinterpret_cast<std::uint64_t>(listing.get());
-      if (fuse_reply_open(reply.take(), &opened) == 0) listing.release();  // releasedir frees
+      // releasedir frees it (the kernel holds it as `fh` until then)
+      if (fuse_reply_open(reply.take(), &opened) == 0)
+        listing.release();  // NOLINT(bugprone-unused-return-value)
     });
   }
 
   // Pages through opendir's snapshot: `offset` is the index of the next entry.
   static void readdir(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
-    const auto* listing = reinterpret_cast<const Listing*>(fi->fh);
+    // libfuse keeps our pointer as the integer `fh`
+    const auto* listing =
+        reinterpret_cast<const Listing*>(fi->fh);  // NOLINT(performance-no-int-to-ptr)
     if (!listing || offset < 0) {
       fuse_reply_err(req, EINVAL);
       return;
@@ -359,7 +363,7 @@ class FuseMount::Impl {
   }
 
   static void releasedir(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
-    delete reinterpret_cast<Listing*>(fi->fh);
+    delete reinterpret_cast<Listing*>(fi->fh);  // NOLINT(performance-no-int-to-ptr): as in readdir
     fuse_reply_err(req, 0);
   }
 

@@ -184,7 +184,7 @@ std::optional<Inum> Directory::find(std::string_view name) const {
   return get_le(bytes_, *at + 2 + name.size(), 8);
 }
 
-bool Directory::add(std::string name, Inum inum) {
+bool Directory::add(std::string_view name, Inum inum) {
   // (find(name) just missed, unchanged since: as a create does, to answer `exists` first)
   const bool known_absent = missed_ && *missed_ == name;
   if (!known_absent && offset_of(name)) return false;

@@ -975,7 +975,7 @@ std::unique_ptr<FdWatch> Runtime::Impl::watch_readable(int fd, std::function<boo
 }
 
 Runtime::Runtime(Options options) : Runtime(std::move(options), nullptr) {}
-Runtime::Runtime(Options options, core::NodeFactory factory)
+Runtime::Runtime(Options options, const core::NodeFactory& factory)
     : impl_(std::make_unique<Impl>(std::move(options), factory)) {}
 Runtime::~Runtime() = default;
 core::Context& Runtime::context() {

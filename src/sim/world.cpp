@@ -592,8 +592,9 @@ void World::send(NodeId from, Address to, Bytes message) {
       if (at <= last) at = last + Duration(1);
       last = at;
     }
-    const std::uint64_t payload =
-        store_payload(copy + 1 < routing.copies ? message : std::move(message), number);
+    // (moved only into the last copy)
+    const std::uint64_t payload = store_payload(  // NOLINT(bugprone-use-after-move)
+        copy + 1 < routing.copies ? message : std::move(message), number);
     push(at, EventKind::deliver, dest, 0, from, payload);
   }
 }
@@ -713,7 +714,7 @@ std::string World::write_trace(std::string_view failure) const {
   const char* dir = std::getenv("DSYS_TRACE_DIR");
   const std::string stem = fmt::format("{}/{}-seed{}", dir != nullptr && *dir ? dir : "traces",
                                        options_.label, options_.seed);
-  const std::string path = stem + ".trace";
+  std::string path = stem + ".trace";
   if (!trace_.write(path)) return fmt::format("(could not write {})", path);
   if (failure_told_.empty()) failure_told_ = std::string(failure);  // the first one told wins
   trace::DiagramOptions diagram;

@@ -199,7 +199,8 @@ std::vector<Operation> counterexample(const Model& model, const std::vector<Oper
   auto forget = [&](auto& self, std::size_t begin, std::size_t end) -> void {
     if (begin == end || SteadyClock::now() > deadline) return;
     std::vector<bool> trial = known;
-    std::fill(trial.begin() + begin, trial.begin() + end, false);
+    std::fill(trial.begin() + static_cast<std::ptrdiff_t>(begin),
+              trial.begin() + static_cast<std::ptrdiff_t>(end), false);
     if (fails(trial)) {
       known = std::move(trial);
     } else if (end - begin > 1) {

@@ -33,7 +33,7 @@ bool send_raw(core::Address to, std::string_view bytes) {
   return ok;
 }
 
-Process::Process(std::vector<std::string> argv, std::vector<std::string> extra_env) {
+Process::Process(std::vector<std::string> argv, const std::vector<std::string>& extra_env) {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   posix_spawn_file_actions_t actions;
@@ -41,12 +41,14 @@ Process::Process(std::vector<std::string> argv, std::vector<std::string> extra_e
   posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
   posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
   std::vector<char*> args;
+  args.reserve(argv.size() + 1);
   for (auto& a : argv) args.push_back(a.data());
   args.push_back(nullptr);
   std::vector<std::string> env_storage;
   for (char** e = environ; *e != nullptr; ++e) env_storage.emplace_back(*e);
   for (auto& e : extra_env) env_storage.push_back(e);
   std::vector<char*> env;
+  env.reserve(env_storage.size() + 1);
   for (auto& e : env_storage) env.push_back(e.data());
   env.push_back(nullptr);
   const int rc = ::posix_spawn(&pid_, args[0], &actions, nullptr, args.data(), env.data());

@@ -42,6 +42,7 @@ class Address {
   // unlisted one.
   std::string to_string() const;
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees a literal 0 in a defaulted <=>
   friend constexpr auto operator<=>(Address, Address) = default;
 
  private:

@@ -37,7 +37,7 @@ class DurableLog {
   using Logger = std::function<void(std::string_view)>;
 
   // Opens (reading back) the log under `key`; `log` receives the line about a dropped tail.
-  DurableLog(Storage& storage, std::string key, Logger log = nullptr);
+  DurableLog(Storage& storage, std::string key, const Logger& log = nullptr);
   // The same on the node's disk, logging through ctx.log.
   DurableLog(Context& ctx, std::string key);
   DurableLog(const DurableLog&) = delete;

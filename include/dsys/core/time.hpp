@@ -17,7 +17,7 @@ struct Clock {
   using period = std::nano;
   using duration = Duration;
   using time_point = std::chrono::time_point<Clock>;
-  static constexpr bool is_steady = true;
+  static constexpr bool is_steady = true;  // NOLINT(readability-identifier-naming): a Clock's name
 };
 
 using Time = Clock::time_point;

@@ -38,7 +38,7 @@ class Directory {
   std::optional<Inum> find(std::string_view name) const;
   // Adds `name` → `inum` at the end; false (and nothing changes) when `name` is here already.
   // Precondition: check_new_name(name) holds.
-  bool add(std::string name, Inum inum);
+  bool add(std::string_view name, Inum inum);
   // Removes `name`; false when it is not here.
   bool remove(std::string_view name);
 

@@ -113,7 +113,7 @@ class Runtime {
   explicit Runtime(Options options);  // throws UsageError when the port cannot be bound
   // A node whose service object `factory` builds on its Context, and which the Runtime destroys
   // after the node's tasks and before the Context.
-  Runtime(Options options, core::NodeFactory factory);
+  Runtime(Options options, const core::NodeFactory& factory);
   ~Runtime();
   Runtime(const Runtime&) = delete;
   Runtime& operator=(const Runtime&) = delete;

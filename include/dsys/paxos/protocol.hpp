@@ -51,6 +51,7 @@ using Instance = std::uint64_t;
 struct ProposalNumber {
   std::uint64_t round = 0;
   std::uint64_t proposer = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees a literal 0 in a defaulted <=>
   friend constexpr auto operator<=>(const ProposalNumber&, const ProposalNumber&) = default;
   constexpr bool none() const { return round == 0 && proposer == 0; }
   template <class Archive>

@@ -295,13 +295,13 @@ template <class T>
 struct implementation_level_impl<const std::optional<T>> {
   using tag = mpl::integral_c_tag;
   using type = mpl::int_<object_serializable>;
-  static constexpr int value = type::value;
+  static constexpr int value = type::value;  // NOLINT(readability-identifier-naming): Boost's
 };
 template <class T>
 struct tracking_level<std::optional<T>> {
   using tag = mpl::integral_c_tag;
   using type = mpl::int_<track_never>;
-  static constexpr int value = type::value;
+  static constexpr int value = type::value;  // NOLINT(readability-identifier-naming): Boost's
 };
 
 }  // namespace boost::serialization

@@ -55,6 +55,7 @@ using Epoch = std::uint64_t;
 struct Viewstamp {
   std::uint64_t view = 0;
   std::uint64_t seq = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 sees a literal 0 in a defaulted <=>
   friend constexpr auto operator<=>(const Viewstamp&, const Viewstamp&) = default;
   template <class Archive>
   void serialize(Archive& ar, unsigned) {

@@ -21,7 +21,7 @@ class Process {
  public:
   // Starts argv[0] (a path) with `argv`, the parent's environment plus `extra_env`
   // ("NAME=value"), and its stdout and stderr merged into one pipe. Throws on failure to start.
-  explicit Process(std::vector<std::string> argv, std::vector<std::string> extra_env = {});
+  explicit Process(std::vector<std::string> argv, const std::vector<std::string>& extra_env = {});
   ~Process();  // SIGKILLs the process if it is still running, and reaps it
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
