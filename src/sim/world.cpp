@@ -592,9 +592,11 @@ void World::send(NodeId from, Address to, Bytes message) {
       if (at <= last) at = last + Duration(1);
       last = at;
     }
-    // (moved only into the last copy)
-    const std::uint64_t payload = store_payload(  // NOLINT(bugprone-use-after-move)
-        copy + 1 < routing.copies ? message : std::move(message), number);
+    // Moved only into the last copy (which clang-tidy does not see).
+    const bool last_copy = copy + 1 == routing.copies;
+    const std::uint64_t payload =
+        store_payload(last_copy ? std::move(message) : message,  // NOLINT(bugprone-use-after-move)
+                      number);
     push(at, EventKind::deliver, dest, 0, from, payload);
   }
 }

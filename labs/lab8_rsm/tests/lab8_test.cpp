@@ -42,6 +42,7 @@
 #include "dsys/testing/linearizability.hpp"
 #include "dsys/testing/process.hpp"
 #include "dsys/testing/replica_process.hpp"
+#include "dsys/testing/scenario.hpp"
 #include "lab8_node.hpp"
 #include "lock_state_machine.hpp"
 #include "rsm.hpp"
@@ -769,37 +770,9 @@ TEST_CASE(
     "lab 8: random crashes, restarts and partitions of the replicas under the lock workload: every "
     "invariant holds, the history is linearizable, and the replicas converge (10 seeds)",
     "[lab8][part1][part2][part3][scenario][points:8][timeout:400]") {
-  // ./dsys explore lab8 runs this scenario for many more seeds: DSYS_SCENARIO_RUNS=N and
-  // DSYS_SCENARIO_SEED=S run seeds S..S+N-1 without traces, and report each failure by its seed.
-  const char* runs = std::getenv("DSYS_SCENARIO_RUNS");
-  const char* first = std::getenv("DSYS_SCENARIO_SEED");
-  if (runs != nullptr && std::getenv("DSYS_SEED") == nullptr) {
-    const std::uint64_t count = std::strtoull(runs, nullptr, 10);
-    const std::uint64_t base = first != nullptr ? std::strtoull(first, nullptr, 10) : 1;
-    std::uint64_t failed = 0;
-    for (std::uint64_t s = base; s < base + count; ++s) {
-      try {
-        random_scenario(s, false);
-      } catch (const std::exception& e) {
-        ++failed;
-        std::string why = e.what();
-        why = why.substr(0, why.find('\n'));
-        std::cout << fmt::format("dsys-scenario: seed {} failed: {}", s, why) << std::endl;
-      } catch (...) {  // a failed REQUIRE: Catch's own exception
-        ++failed;
-        std::cout << fmt::format("dsys-scenario: seed {} failed: a final check failed", s)
-                  << std::endl;
-      }
-    }
-    std::cout << fmt::format("dsys-scenario: {} runs, {} failed", count, failed) << std::endl;
-    CHECK(failed == 0);
-    return;
-  }
-  if (std::getenv("DSYS_SEED") != nullptr) {
-    random_scenario(0, true);  // TestWorld takes the seed from DSYS_SEED
-    return;
-  }
-  for (std::uint64_t s = 1; s <= 10; ++s) random_scenario(s, true);
+  // ./dsys explore lab8 runs this scenario for many more seeds, in one process
+  // (dsys/testing/scenario.hpp).
+  CHECK(dsys::testing::run_scenario_seeds(10, random_scenario, "a final check failed") == 0);
 }
 
 // ------------------------------------------------------------ real processes

@@ -37,6 +37,7 @@
 #include "dsys/testing/lab.hpp"
 #include "dsys/testing/process.hpp"
 #include "dsys/testing/replica_process.hpp"
+#include "dsys/testing/scenario.hpp"
 #include "lab7_node.hpp"
 #include "paxos.hpp"
 #include "views.hpp"
@@ -813,37 +814,9 @@ TEST_CASE(
     "lab 7: random crashes, restarts and partitions on a lossy network: every invariant holds and "
     "views converge (20 seeds)",
     "[lab7][part1][part2][scenario][points:6][timeout:300]") {
-  // ./dsys explore lab7 runs this scenario for many more seeds: DSYS_SCENARIO_RUNS=N and
-  // DSYS_SCENARIO_SEED=S run seeds S..S+N-1 without traces, and report each failure by its seed.
-  const char* runs = std::getenv("DSYS_SCENARIO_RUNS");
-  const char* first = std::getenv("DSYS_SCENARIO_SEED");
-  if (runs != nullptr && std::getenv("DSYS_SEED") == nullptr) {
-    const std::uint64_t count = std::strtoull(runs, nullptr, 10);
-    const std::uint64_t base = first != nullptr ? std::strtoull(first, nullptr, 10) : 1;
-    std::uint64_t failed = 0;
-    for (std::uint64_t s = base; s < base + count; ++s) {
-      try {
-        random_scenario(s, false);
-      } catch (const std::exception& e) {
-        ++failed;
-        std::string why = e.what();
-        why = why.substr(0, why.find('\n'));
-        std::cout << fmt::format("dsys-scenario: seed {} failed: {}", s, why) << std::endl;
-      } catch (...) {  // a failed REQUIRE: Catch's own exception
-        ++failed;
-        std::cout << fmt::format("dsys-scenario: seed {} failed: views did not converge", s)
-                  << std::endl;
-      }
-    }
-    std::cout << fmt::format("dsys-scenario: {} runs, {} failed", count, failed) << std::endl;
-    CHECK(failed == 0);
-    return;
-  }
-  if (std::getenv("DSYS_SEED") != nullptr) {
-    random_scenario(0, true);  // TestWorld takes the seed from DSYS_SEED
-    return;
-  }
-  for (std::uint64_t s = 1; s <= 20; ++s) random_scenario(s, true);
+  // ./dsys explore lab7 runs this scenario for many more seeds, in one process
+  // (dsys/testing/scenario.hpp).
+  CHECK(dsys::testing::run_scenario_seeds(20, random_scenario, "views did not converge") == 0);
 }
 
 // ------------------------------------------------------------ real processes
