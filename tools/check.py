@@ -155,6 +155,7 @@ def main():
     whats = args.what or (["library", "reference"] if os.path.isdir(os.path.join(KIT, "solutions"))
                           else ["students"])
     paths = sorted({p for what in whats for p in files_of(what)})
+    named_files = {p for what in whats if what.endswith((".cpp", ".hpp")) for p in files_of(what)}
     missing = [p for p in paths if not os.path.isfile(os.path.join(KIT, p))]
     if missing:
         die(f"missing: {' '.join(missing)}")
@@ -169,9 +170,10 @@ def main():
 
     commands = compile_commands(os.path.abspath(args.build))
     sources = [p for p in paths if p.endswith(".cpp")]
-    # A kit file that no target compiles is a mistake; a file from elsewhere gets the library's flags.
+    # A kit file that no target compiles is a mistake; a file named by itself gets the library's
+    # flags when no target compiles it.
     uncompiled = [p for p in sources if os.path.realpath(os.path.join(KIT, p)) not in commands
-                  and not os.path.isabs(p)]
+                  and p not in named_files]
     for path in uncompiled:
         print(f"{path}: not in {os.path.relpath(args.build, KIT)}'s compile commands: not checked by clang-tidy")
     checked = [p for p in sources if p not in uncompiled]

@@ -44,8 +44,8 @@ with open(bad, "w") as f:
             "}  // namespace dsys\n")
 out = check(bad)
 expect(out.returncode == 1, "a bad file fails the check")
-expect(f"{bad}: not formatted" in out.stdout, "the unformatted file is named")
-expect(f"{bad}:3:5: warning: invalid case style for function 'CountBytes' [readability-identifier-naming]"
+expect("bad.cpp: not formatted" in out.stdout, "the unformatted file is named")
+expect("bad.cpp:3:5: warning: invalid case style for function 'CountBytes' [readability-identifier-naming]"
        in out.stdout, "the naming finding is reported at its line and column")
 expect("[performance-unnecessary-value-param]" in out.stdout, "the needless copy is reported")
 
