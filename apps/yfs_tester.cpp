@@ -114,6 +114,21 @@ void pwrite_all(const Fd& fd, const std::string& path, const std::string& data, 
 }
 
 // The whole file at `path`, read from its start with read() until it returns 0.
+// `bytes` in double quotes, each byte that is not printable ASCII as \xNN (fmt 8, Ubuntu 22.04's,
+// has no {:?}).
+std::string quoted(std::string_view bytes) {
+  std::string out = "\"";
+  for (const char c : bytes) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x20 && byte < 0x7f && c != '"' && c != '\\') {
+      out += c;
+    } else {
+      out += fmt::format("\\x{:02x}", byte);
+    }
+  }
+  return out + "\"";
+}
+
 std::string read_file(const std::string& path) {
   Fd fd = open_or_fail(path, O_RDONLY);
   std::string contents;
@@ -908,10 +923,9 @@ class Tester {
         const std::string_view record = std::string_view(contents).substr(at, 3);
         const auto it = std::find(kRecords.begin(), kRecords.end(), record);
         if (it == kRecords.end())
-          fail(
-              fmt::format("read {}: expected every 3-byte record to be {:?} or {:?}, saw {:?} at "
-                          "offset {}",
-                          path, kRecords[0], kRecords[1], record, at));
+          fail(fmt::format(
+              "read {}: expected every 3-byte record to be {} or {}, saw {} at offset {}", path,
+              quoted(kRecords[0]), quoted(kRecords[1]), quoted(record), at));
         ++count[static_cast<std::size_t>(it - kRecords.begin())];
       }
       if (count[0] != kAppends || count[1] != kAppends)
