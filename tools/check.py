@@ -29,13 +29,9 @@ import sys
 KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(KIT, "tools"))
 import submissions  # noqa: E402  (the labs and their STUDENT_FILES)
+from submissions import die  # noqa: E402
 
 FINDING = re.compile(r"^(/[^:]+):(\d+):(\d+): (warning|error): (.*)$")
-
-
-def die(message):
-    print(f"dsys: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def files_of(what):

@@ -25,13 +25,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import submissions  # noqa: E402  (the kit's files and its labs)
+from submissions import die  # noqa: E402
 
 KIT = submissions.KIT
-
-
-def die(message):
-    print(f"dsys: {message}", file=sys.stderr)
-    sys.exit(2)
 
 
 def git(repo, *args, capture=True):
