@@ -850,6 +850,45 @@ class Tester {
     expect_listing(dir2_ + "/" + d, names);
   }
 
+  // Proves an open with O_CREAT but without O_EXCL opens the file when the name is taken, as
+  // POSIX says, even when the other client made it a moment ago (after this kernel looked the name
+  // up and found nothing): two processes creat() the same 100 names at once, in the same order,
+  // with O_CREAT | O_WRONLY | O_TRUNC, and write their number (1 or 2) to each. Every open
+  // succeeds; each name is listed once, and holds one byte, "1" or "2" (each truncate comes
+  // before its own process's write, so the last change to a file is a whole one-byte write).
+  void concurrent_creat_of_same_names_without_excl() {
+    const std::string d = fresh_directory();
+    in_two_processes([&](int process, const std::string& mount) {
+      const std::string mark = std::to_string(process);
+      for (int i = 0; i < kSameNamesOpened; ++i) {
+        const std::string path = fmt::format("{}/{}/creat-{}", mount, d, i);
+        const int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC, 0644);
+        if (fd < 0)
+          fail(
+              fmt::format("open {} with O_CREAT | O_WRONLY | O_TRUNC (no O_EXCL): expected it "
+                          "to succeed whether or not the other process made it first, saw {}",
+                          path, errno_text(errno)));
+        Fd opened(fd);
+        write_all(opened, path, mark);
+        opened.close(path);
+      }
+      return std::string();
+    });
+    std::set<std::string> names;
+    for (int i = 0; i < kSameNamesOpened; ++i) names.insert(fmt::format("creat-{}", i));
+    expect_listing(dir1_ + "/" + d, names);
+    expect_listing(dir2_ + "/" + d, names);
+    for (const auto& name : names) {
+      const std::string path = fmt::format("{}/{}/{}", dir2_, d, name);
+      const std::string seen = read_file(path);
+      if (seen != "1" && seen != "2")
+        fail(
+            fmt::format("read {}: expected \"1\" or \"2\" (the last of the two processes' "
+                        "one-byte writes), saw {}",
+                        path, quoted(seen)));
+    }
+  }
+
   // Proves a delete racing a create: process 1 creates 30 files through DIR1 while process 2
   // unlinks each through DIR2 as soon as it appears (retrying on ENOENT); the directory ends
   // empty through both mounts.
@@ -955,11 +994,12 @@ class Tester {
   static constexpr std::size_t kMaxName = 255;  // NAME_MAX, and yfs's limit
   static constexpr std::size_t kLargeFile = std::size_t{5} * 1024 * 1024;
   static constexpr std::size_t kChunk = std::size_t{128} * 1024;
-  static constexpr int kConcurrentFiles = 50;  // each of two processes creates
-  static constexpr int kSameNames = 30;        // both processes create
-  static constexpr int kRacedFiles = 30;       // one process creates, the other deletes
-  static constexpr int kChurnFiles = 100;      // each process creates, and deletes all but one
-  static constexpr int kAppends = 20;          // records each process appends
+  static constexpr int kConcurrentFiles = 50;   // each of two processes creates
+  static constexpr int kSameNames = 30;         // both processes create
+  static constexpr int kSameNamesOpened = 100;  // both processes creat() without O_EXCL
+  static constexpr int kRacedFiles = 30;        // one process creates, the other deletes
+  static constexpr int kChurnFiles = 100;       // each process creates, and deletes all but one
+  static constexpr int kAppends = 20;           // records each process appends
   static constexpr std::size_t kDirectoryFile = 20000;
   // How long a deleting process retries the unlink of a name that has not appeared yet.
   static constexpr auto kAppearLimit = std::chrono::seconds(30);
@@ -1103,6 +1143,9 @@ constexpr Check kLab4[] = {
      &Tester::concurrent_creates_of_distinct_names},
     {"two processes create the same 30 names at once: each created by exactly one, listed once",
      &Tester::concurrent_creates_of_same_names},
+    {"two processes creat() the same 100 names at once without O_EXCL: every open succeeds, each "
+     "name listed once, holding one process's write",
+     &Tester::concurrent_creat_of_same_names_without_excl},
     {"one process creates 30 files while the other unlinks each as it appears: none is left",
      &Tester::concurrent_create_and_delete},
     {"two processes each create 100 files in a new directory of one parent and unlink 99: one "

@@ -233,11 +233,16 @@ class FuseMount::Impl {
     opened.direct_io = 1;
     opened.keep_cache = 0;
     opened.fh = (fi->flags & O_APPEND) ? kAppendHandle : 0;
+    const bool exclusive = (fi->flags & O_EXCL) != 0;
+    const bool truncate = (fi->flags & O_TRUNC) != 0;
     self.start(req,
-               [&self, parent, name = std::string(name), opened](Reply& reply) -> core::Task<void> {
+               [&self, parent, name = std::string(name), opened, exclusive,
+                truncate](Reply& reply) -> core::Task<void> {
                  auto inum = co_await self.fs_.create(parent, name);
-                 if (!inum) co_return reply.error(inum.error());
-                 auto a = co_await self.attributes_of_new(*inum);
+                 const bool taken = !inum && inum.error() == Error::exists && !exclusive;
+                 if (!inum && !taken) co_return reply.error(inum.error());
+                 auto a = taken ? co_await self.attributes_of_existing(parent, name, truncate)
+                                : co_await self.attributes_of_new(*inum);
                  if (!a) co_return reply.error(a.error());
                  const auto e = to_entry(*a);
                  fuse_reply_create(reply.take(), &e, &opened);
@@ -389,6 +394,18 @@ class FuseMount::Impl {
     if (a || a.error() != Error::not_found) co_return a;
     const std::int64_t now = ctx_.wall_time_ns();
     co_return Attributes{.inum = inum, .size = 0, .atime = now, .mtime = now, .ctime = now};
+  }
+
+  // The attributes of the file `name` in `parent` that a create without O_EXCL found taken: the
+  // kernel looked the name up and found nothing, but another client made it before this create
+  // reached the file system. POSIX opens the existing file then (truncated with O_TRUNC), so this
+  // does; a directory by that name is EISDIR. The FileSystem's create keeps its contract (exists).
+  core::Task<Result<Attributes>> attributes_of_existing(Inum parent, std::string name,
+                                                        bool truncate) {
+    auto inum = co_await fs_.lookup(parent, std::move(name));
+    if (!inum) co_return inum.error();  // gone again already: as if never there
+    if (is_directory(*inum)) co_return Error::is_directory;
+    co_return truncate ? co_await fs_.setattr(*inum, 0) : co_await fs_.getattr(*inum);
   }
 
   core::Task<void> answer_new_entry(Reply& reply, Inum inum) {

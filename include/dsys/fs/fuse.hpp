@@ -9,8 +9,11 @@
 // Nothing is cached in the kernel: entries and attributes are valid for 0 s and files are opened
 // with direct I/O, so every stat, lookup, read and write reaches the FileSystem, and a change
 // through one mount is seen at once through another. A file opened with O_APPEND writes at the
-// file's true end (FileSystem::write with kAtEnd), not where this kernel last saw it.
-// Not supported (ENOSYS): rename, links, symlinks, extended attributes; rmdir before lab 4.
+// file's true end (FileSystem::write with kAtEnd), not where this kernel last saw it. An open
+// with O_CREAT but without O_EXCL of a name another mount made after this kernel looked it up
+// (the FileSystem's create answers `exists`) opens that file, truncated with O_TRUNC, as POSIX
+// says. Not supported (ENOSYS): rename, rmdir (yfs has none), links, symlinks, extended
+// attributes.
 // Permissions and owners are not kept: files are 0644 and directories 0755, owned by whoever
 // runs the yfs client; chmod, chown and setting times are accepted and change nothing.
 //

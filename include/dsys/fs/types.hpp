@@ -42,8 +42,10 @@ enum class Error : std::uint8_t {
   name_too_long,  // ENAMETOOLONG: more than kMaxNameLength bytes
   invalid_name,   // EINVAL: an empty name, ".", "..", or one holding '/' or '\0'
   file_too_big,   // EFBIG: a file would grow past kMaxFileSize (or the offset overflows)
-  not_empty,      // ENOTEMPTY: removing a directory that has entries (lab 4)
-  not_supported,  // ENOSYS: an operation this lab does not have (rename; mkdir before lab 4)
+  not_empty,      // ENOTEMPTY: removing a directory that has entries. No lab returns it: yfs
+                  // has no rmdir (lab 4's unlink of a directory is is_directory)
+  not_supported,  // ENOSYS: an operation this lab does not have (rename; setattr, read and
+                  // write before lab 3; mkdir and unlink before lab 4)
   io,             // EIO: the extent (or lock) server did not answer in time, or a directory's
                   // extent does not decode
 };
