@@ -26,7 +26,8 @@
 //                        Always the parent before the file, and no operation takes a file's lock
 //                        and then its directory's: no two operations wait for each other.
 // Release every lock taken, also when the operation failed. A lock that cannot be had (after
-// the caching lock client's 10 s) is Error::io, having changed nothing, as in lab 4.
+// the caching lock client's deadline: lab6_node.hpp's kLockDeadline) is Error::io, having
+// changed nothing, as in lab 4.
 //
 // Threading contract: one node; across each co_await other operations of this node run, and the
 // locks keep them (and other clients) off the inodes an operation uses.

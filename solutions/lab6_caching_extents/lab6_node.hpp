@@ -8,6 +8,8 @@
 //              +--> lab5::CachingLockClient -----+ (the release callback: ExtentCache::flush)
 #pragma once
 
+#include <chrono>
+
 #include "caching_lock_client.hpp"
 #include "coherent_fs.hpp"
 #include "dir_client.hpp"
@@ -18,9 +20,14 @@ namespace dsys::lab6 {
 
 class Node {
  public:
+  // How long an operation waits for a lock before it fails with EIO: longer than lab 5's 10 s,
+  // because a lock comes back only once its holder has written back what it cached (the release
+  // callback), and a flush of a full cache to a slow extent server takes a while.
+  static constexpr core::Duration kLockDeadline = std::chrono::seconds(60);
+
   Node(core::Context& ctx, fs::Servers servers)
       : extents_(rpc::Endpoint::of(ctx), servers.extent),
-        locks_(ctx, servers.lock, ctx.rng().next()),
+        locks_(ctx, servers.lock, ctx.rng().next(), kLockDeadline),
         cache_(ctx, extents_, [this](extent::ExtentId id) { return has_lock(id); }),
         files_(ctx, cache_),
         fs_(files_, locks_, cache_) {}

@@ -290,7 +290,8 @@ void* World::service_object(NodeId node) {
 World::World(Options options)
     : options_(std::move(options)),
       scheduler_(options_.scheduler),
-      world_rng_(options_.seed ^ 0x5eed5eed5eedULL) {
+      world_rng_(options_.seed ^ 0x5eed5eed5eedULL),
+      hold_back_rng_(options_.seed ^ 0x51090051090ULL) {
   // Worlds are numbered from 0 in the order this process made them, per DSYS_SCHEDULE value (a
   // choices file has a part for each) and per record file (whose "world K" lines name them): in
   // a run of one test, the two numbers agree (strategies.hpp).
@@ -584,8 +585,14 @@ void World::send(NodeId from, Address to, Bytes message) {
     return;
   }
   if (routing.copies > 1) trace_.add({now_, Kind::duplicate, from, dest, size, digest, {}, number});
+  Duration held{};
+  if (options_.hold_back && options_.hold_back(message)) {
+    held = options_.hold_back_min +
+           Duration(hold_back_rng_.below(static_cast<std::uint64_t>(
+               (options_.hold_back_max - options_.hold_back_min).count() + 1)));
+  }
   for (int copy = 0; copy < routing.copies; ++copy) {
-    Time at = now_ + routing.delay[copy];
+    Time at = now_ + routing.delay[copy] + held;
     if (!routing.reordered[copy]) {
       // In order with everything sent before on this link (unless that was held back).
       Time& last = link_last_[{from, dest}];

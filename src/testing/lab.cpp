@@ -1,6 +1,8 @@
 #include "dsys/testing/lab.hpp"
 
+#include <cstdlib>
 #include <exception>
+#include <string_view>
 
 #include "dsys/rpc/wire.hpp"
 
@@ -20,9 +22,20 @@ const sim::World* g_reported_world = nullptr;
 sim::Options with_env_seed(sim::Options options) {
   options.seed = seed(options.seed);
   if (!options.describe) options.describe = [](const core::Bytes& m) { return rpc::describe(m); };
+  if (!options.hold_back && slowed_replies()) {
+    options.hold_back = [](const core::Bytes& m) {
+      const auto header = rpc::read_header(m);
+      return header && header->kind == rpc::Kind::reply;
+    };
+  }
   return options;
 }
 }  // namespace
+
+bool slowed_replies() {
+  const char* slow = std::getenv("DSYS_SLOW_REPLIES");
+  return slow != nullptr && std::string_view(slow) != "" && std::string_view(slow) != "0";
+}
 
 std::uint64_t seed(std::uint64_t fallback) {
   g_seed = sim::seed_from_env(fallback);

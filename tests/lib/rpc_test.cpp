@@ -1,11 +1,14 @@
 // RPC in the simulated world: typed calls, big messages, deadlines, restarts, errors, marshalling.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <optional>
+#include <vector>
 
 #include "dsys/rpc/endpoint.hpp"
 #include "dsys/sim/world.hpp"
 #include "dsys/testing/echo_service.hpp"
+#include "dsys/testing/lab.hpp"
 
 using namespace std::chrono_literals;
 using dsys::core::Context;
@@ -49,6 +52,54 @@ TEST_CASE("a typed call returns the server's reply", "[rpc]") {
   });
   world.run_until_idle(10s);
   CHECK(got == "hello");
+}
+
+namespace {
+// The round trips of 100 echo calls, one after another, in a TestWorld (which reads
+// DSYS_SLOW_REPLIES).
+std::vector<dsys::core::Duration> echo_round_trips() {
+  dsys::testing::TestWorld world({.seed = 9, .trace = false});
+  auto server = world.add_node<echo::Server>("server");
+  auto client = world.add_node("client");
+  std::vector<dsys::core::Duration> trips;
+  run_client(world, client, server, [&](Context& ctx, dsys::rpc::Client& rpc) -> Task<void> {
+    for (int i = 0; i < 100; ++i) {
+      const auto sent = ctx.now();
+      auto r = co_await rpc.call<echo::Echo>({"hello"}, 1s);
+      if (r) trips.push_back(ctx.now() - sent);
+    }
+  });
+  world.run_until_idle(100s);
+  return trips;
+}
+}  // namespace
+
+TEST_CASE(
+    "with DSYS_SLOW_REPLIES=1 a test world holds every reply back 1-50 ms more (the slowed "
+    "variant), and only then",
+    "[rpc]") {
+  ::unsetenv("DSYS_SLOW_REPLIES");
+  CHECK_FALSE(dsys::testing::slowed_replies());
+  const auto plain = echo_round_trips();
+  ::setenv("DSYS_SLOW_REPLIES", "1", 1);
+  CHECK(dsys::testing::slowed_replies());
+  const auto slowed = echo_round_trips();
+  ::unsetenv("DSYS_SLOW_REPLIES");
+  REQUIRE(plain.size() == 100);
+  REQUIRE(slowed.size() == 100);
+  dsys::core::Duration plain_total{}, slowed_total{}, slowed_longest{};
+  for (auto t : plain) {
+    CHECK(t <= 6ms);  // two links of 1-3 ms
+    plain_total += t;
+  }
+  for (auto t : slowed) {
+    CHECK(t >= 3ms);  // the request's least, the reply's least and the hold's least
+    CHECK(t <= 56ms);
+    slowed_total += t;
+    slowed_longest = std::max(slowed_longest, t);
+  }
+  CHECK(slowed_total / 100 >= plain_total / 100 + 15ms);  // a mean hold near 25 ms
+  CHECK(slowed_longest >= 45ms);
 }
 
 TEST_CASE("a 1 MB request and a 70000-byte reply cross intact", "[rpc]") {

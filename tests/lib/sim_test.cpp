@@ -106,6 +106,60 @@ TEST_CASE("delays fall within the configured bounds", "[sim]") {
   CHECK(delivered->time.time_since_epoch() <= 9ms);
 }
 
+namespace {
+
+// Records when each numbered message arrived.
+struct TimedInbox final : dsys::core::Receiver {
+  explicit TimedInbox(Context& ctx) : ctx(ctx) { ctx.set_receiver(this); }
+  void on_message(Address, Bytes message) override {
+    arrivals.emplace_back(std::stoi(message), ctx.now());
+  }
+  void on_unreachable(Address) override {}
+  Context& ctx;
+  std::vector<std::pair<int, dsys::core::Time>> arrivals;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "messages Options::hold_back picks arrive 1-50 ms later, still in order on their link "
+    "(the slowed variant)",
+    "[sim]") {
+  // Even messages are held back; one message a millisecond, each sent at i ms.
+  World world({.seed = 5, .trace = false, .hold_back = [](const Bytes& m) {
+                 return std::stoi(m) % 2 == 0;
+               }});
+  auto sender = world.add_node("sender");
+  auto receiver = world.add_node<TimedInbox>("receiver");
+  Context& ctx = world.context(sender);
+  const int n = 400;
+  ctx.spawn([&ctx, to = world.address(receiver)]() -> Task<void> {
+    for (int i = 0; i < n; ++i) {
+      ctx.send(to, std::to_string(i));
+      co_await ctx.sleep_for(1ms);
+    }
+  });
+  world.run_until_idle(1h);
+  const auto& arrivals = world.service<TimedInbox>(receiver).arrivals;
+  REQUIRE(arrivals.size() == static_cast<std::size_t>(n));
+  dsys::core::Duration held_total{}, longest{};
+  for (int k = 0; k < n; ++k) {
+    INFO("arrival " << k);
+    CHECK(arrivals[k].first == k);  // in order
+    const auto delay = arrivals[k].second.time_since_epoch() - k * dsys::core::Duration(1ms);
+    CHECK(delay >= 1ms);
+    CHECK(delay <= 3ms + 50ms + 3ms);  // the link's delay, the hold, and the one before it
+    if (k % 2 == 0) {
+      CHECK(delay >= 2ms);  // the link's least and the hold's least
+      held_total += delay;
+      longest = std::max(longest, delay);
+    }
+  }
+  // Uniform in 1-50 ms: a mean near 25 ms more than the link's 1-3 ms; one at least 45.
+  CHECK(held_total / (n / 2) >= 15ms);
+  CHECK(longest >= 45ms);
+}
+
 TEST_CASE("a partition cuts traffic between groups, including messages in flight, until healed",
           "[sim]") {
   World world({.seed = 5, .faults = {.min_delay = 10ms, .max_delay = 10ms}});

@@ -58,6 +58,12 @@ struct Options {
   // Says what a message is, on the trace's send lines (rpc::describe: "request proc 1 xid 3 …").
   // The world itself knows nothing of message formats.
   std::function<std::string(const core::Bytes&)> describe;
+  // Held back: each message `hold_back` picks is delivered a further uniform [hold_back_min,
+  // hold_back_max] later, still in order on its link (the test world's "slowed" variant: the
+  // replies of slower services; see testing::TestWorld). The world knows nothing of the format.
+  std::function<bool(const core::Bytes&)> hold_back;
+  core::Duration hold_back_min = 1ms;
+  core::Duration hold_back_max = 50ms;
 };
 
 // The simulated disk of a node: it outlives crashes of the node. It keeps the durable state and
@@ -252,6 +258,7 @@ class World {
   std::string record_path_;
   std::size_t record_index_ = 0;  // among the worlds recorded to record_path_, from 0
   core::Rng world_rng_;           // crash policies and node seeds
+  core::Rng hold_back_rng_;       // Options::hold_back's delays (apart: schedules stay the same)
   core::Time now_{};
   std::uint64_t seq_ = 0;
   std::uint64_t events_run_ = 0;

@@ -32,9 +32,16 @@ namespace dsys::testing {
 // DSYS_SEED when set (a replay), else `fallback`; remembered for the failure report.
 std::uint64_t seed(std::uint64_t fallback);
 
+// The slowed variant (DSYS_SLOW_REPLIES=1, as `tools/sweep.py --slow` runs the graded tests): every
+// RPC reply in a TestWorld is held back a further seeded 1-50 ms (sim::Options::hold_back), as if
+// every service were slower. A graded test must pass so too: it may not depend on how fast the
+// code under test is (only the performance tests whose bound the handout states may).
+bool slowed_replies();
+
 class TestWorld : public sim::World {
  public:
-  // As sim::World, with options.seed replaced by DSYS_SEED when it is set.
+  // As sim::World, with options.seed replaced by DSYS_SEED when it is set; with
+  // DSYS_SLOW_REPLIES=1, replies held back (above) unless options.hold_back is set already.
   explicit TestWorld(sim::Options options);
   // When the world dies of an exception (a RunFailure, a failed REQUIRE), its trace is written
   // first, so that the failure report can name it.

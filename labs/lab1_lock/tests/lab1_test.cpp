@@ -60,6 +60,19 @@ dsys::sim::NodeId add_client(TestWorld& world, dsys::sim::NodeId server, dsys::l
   return node;
 }
 
+// Waits until `done()` holds (checked each simulated millisecond; at most `limit`): for a client
+// that must act after another client's call has returned, however long its reply takes.
+template <class Done>
+Task<void> wait_until(Context& ctx, Done done, dsys::core::Duration limit = 30s) {
+  const auto deadline = ctx.now() + limit;
+  while (!done() && ctx.now() < deadline) co_await ctx.sleep_for(1ms);
+}
+
+// True when `events` holds `event`.
+bool seen(const std::vector<std::string>& events, const std::string& event) {
+  return std::find(events.begin(), events.end(), event) != events.end();
+}
+
 std::string show(const dsys::rpc::CallResult<Status>& r) {
   return r ? std::string(to_string(*r)) : fmt::format("rpc error: {}", to_string(r.error()));
 }
@@ -263,7 +276,7 @@ TEST_CASE("locks are independent: holding one does not block another",
   add_client(
       world, server, 2,
       [&](Context& ctx, LockClient& client) -> Task<void> {
-        co_await ctx.sleep_for(20ms);
+        co_await wait_until(ctx, [&] { return seen(events, "1 acquire 1: ok"); });  // 1 holds it
         events.push_back("2 acquire 2: " + show(co_await client.acquire(2)));
         events.push_back("2 acquire 3: " + show(co_await client.acquire(3)));
       },
@@ -288,7 +301,7 @@ TEST_CASE("releasing a lock the client does not hold is answered with Status::no
   add_client(
       world, server, 2,
       [&](Context& ctx, LockClient& client) -> Task<void> {
-        co_await ctx.sleep_for(50ms);
+        co_await wait_until(ctx, [&] { return seen(events, "acquire: ok"); });  // client 1's now
         events.push_back("release someone else's: " + show(co_await client.release(5)));
         events.push_back("release twice: " + show(co_await client.release(5)));
       },
