@@ -22,12 +22,26 @@ and --json reports it with score 0 and that reason (the instructor grades it whe
 --only WHICH picks tests by their number in the table (`3`, `2-5`, `1,4`), their exact name, or
 the start of their names (`filter:` runs every test whose name starts so).
 
+A passing test's figures go under its row of the table: the lines its test program printed that
+start with "dsys: " (lab 5's "dsys: acquire RPCs, ...: lab 4 N, lab 5 M (Kx fewer)"), other than
+the grader's own ("dsys: skipped: ...", "dsys: child process ..."), without that prefix; at most
+FIGURE_LINES of them, each cut at FIGURE_WIDTH characters (--verbose: all of them, whole).
+Catch2's own lines and anything else a test prints are not figures.
+
 For each failed test it shows what its test program printed between "dsys: first failed
 assertion" and "dsys: end of first failed assertion" (tests/lab_main.cpp: that assertion in
 full), the lines "dsys: child process NAME exited: ..." (testing::Process: a child that died),
-the replay line and the trace; its whole output goes to a log file (in logs/ beside the traces),
-whose path it prints (--verbose: also shows it). A full run first removes the traces and logs of
-earlier runs from traces/LAB/ (not from a DSYS_TRACE_DIR of your own).
+the replay line and the trace; its whole output goes to a log file, whose path it prints
+(--verbose: also shows it).
+
+Each run has its own directory, named by the time it started: traces/LAB/2026-12-06T19-30-05/
+(under $DSYS_TRACE_DIR instead, when it is set), which is its tests' DSYS_TRACE_DIR: their
+traces and diagrams, and the logs of its failed tests (NAME.log). A second run started in the same
+second gets "...T19-30-05-2". A run that leaves nothing there (every test passed) leaves no
+directory; of the others, the RUNS_KEPT newest are kept, the older ones removed (only directories
+named so: nothing else in the directory is touched). The table is followed by that directory's
+path. A full run also removes the traces and logs that graders before this one left directly in
+traces/LAB/ and traces/LAB/logs/.
 """
 import argparse
 import concurrent.futures
@@ -35,6 +49,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -51,6 +66,13 @@ OUTPUT_LIMIT = 8000  # characters of the end of a failed test's output kept in -
 BLOCK_LINES = 60  # lines of the first failed assertion shown on the terminal (all in the log)
 TAIL_LINES = 15  # lines of the end of the output shown when no assertion failed (a hang, a crash)
 REASON_WIDTH = 90  # characters of the table's reason column
+FIGURE = re.compile(r"^dsys: (.+?)\s*$", re.M)  # a line of figures a test printed (lab 5's RPC counts)
+NOT_FIGURES = ("first failed assertion", "end of first failed assertion", "child process ", "skipped:",
+               "stopping at breakpoint", "could not write")  # the grader's own "dsys: " lines
+FIGURE_LINES = 3  # figure lines shown under a passing test's row (--verbose: all)
+FIGURE_WIDTH = 160  # characters of a figure line shown (--verbose: all)
+RUNS_KEPT = 5  # run directories kept (traces/LAB/START/: the run's traces and logs)
+RUN_NAME = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d)(?:-(\d+))?$")
 
 _running = set()  # the process groups of running tests, killed on ^C
 _running_lock = threading.Lock()
@@ -173,6 +195,13 @@ def trace_of(output):
     return None
 
 
+def figures(output):
+    """The figures a test printed: its lines "dsys: WHAT" other than the grader's own, as WHAT,
+    each once, in order."""
+    found = (m.group(1) for m in FIGURE.finditer(output))
+    return list(dict.fromkeys(f for f in found if not f.startswith(NOT_FIGURES)))
+
+
 def output_end(output, limit):
     """The last `limit` characters of `output`, from the start of a line."""
     if len(output) <= limit:
@@ -243,7 +272,7 @@ def run_one(test, lab, env, replay_args, log_dir):
                     report=f"skipped: not run here, so it earns no points: {skipped.group(1)}", log=None)
     if status == "passed":
         return dict(test, status=status, output=output_end(output, OUTPUT_LIMIT), seconds=seconds,
-                    note="", body=[], footer=[], report="", log=None)
+                    note="", body=[], footer=[], report="", log=None, figures=figures(output))
 
     # Why it failed, most telling first: a child process that died, a stub it reached, what the
     # first failed assertion said (for a plain failure; a crash or a hang says what it was).
@@ -332,20 +361,71 @@ def last_words(output, status):
     return [f"(the end of its output, {plural(len(tail), 'line')} of {len(lines)})", *tail]
 
 
-def clear_old_files(trace_dir, log_dir):
-    """Removes the traces and logs of earlier runs from the grader's own directories."""
-    for directory, ending in ((trace_dir, ".trace"), (log_dir, ".log")):
+def clear_loose_files(root):
+    """Removes the traces, diagrams and logs that graders before the run directories left directly
+    in `root` (traces/LAB/) and in root/logs/."""
+    logs = os.path.join(root, "logs")
+    for directory, endings in ((root, (".trace", ".html", ".shiviz")), (logs, (".log",))):
         try:
             names = os.listdir(directory)
         except OSError:
             continue
         for name in names:
             path = os.path.join(directory, name)
-            if name.endswith(ending) and os.path.isfile(path):
+            if name.endswith(endings) and os.path.isfile(path):
                 try:
                     os.remove(path)
                 except OSError:
                     pass
+    try:
+        os.rmdir(logs)  # only when it is empty
+    except OSError:
+        pass
+
+
+def run_key(name):
+    """The order of run directories' names, oldest first ("...T19-30-05" before "...T19-30-05-2",
+    which is before "...T19-30-05-10"), or None for a name that is not a run directory's."""
+    m = RUN_NAME.match(name)
+    return (m.group(1), int(m.group(2) or 1)) if m else None
+
+
+def new_run_dir(root, started):
+    """Makes the directory of a run that started at `started` (time.time()) in `root`: named by
+    that time, with "-2", "-3"... after the runs that started in the same second (numbered after
+    the last of them, so that it is the newest even when older ones of that second were removed)."""
+    os.makedirs(root, exist_ok=True)
+    stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.localtime(started))
+    same_second = [run_key(n)[1] for n in os.listdir(root) if run_key(n) and run_key(n)[0] == stamp]
+    first = max(same_second) + 1 if same_second else 1
+    for n in range(first, first + 10000):
+        path = os.path.join(root, stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            os.mkdir(path)  # atomic: two runs never get the same directory
+            return path
+        except FileExistsError:
+            continue
+    raise SystemExit(f"grade: could not make a run directory in {root}")
+
+
+def run_dirs(root):
+    """The run directories in `root`, oldest first."""
+    try:
+        names = [n for n in os.listdir(root) if run_key(n) and os.path.isdir(os.path.join(root, n))]
+    except OSError:
+        return []
+    return [os.path.join(root, n) for n in sorted(names, key=run_key)]
+
+
+def finish_runs(root, run_dir, kept=RUNS_KEPT):
+    """Removes `run_dir` when the run left nothing in it, and all but the `kept` newest run
+    directories in `root`."""
+    try:
+        os.rmdir(run_dir)  # only when it is empty
+    except OSError:
+        pass
+    for old in run_dirs(root)[:-kept]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def print_result_line(r):
@@ -358,7 +438,8 @@ def main():
     parser.add_argument("--tests", required=True, help="the lab's test program")
     parser.add_argument("--hidden-tests", help="the instructor's hidden test program of the lab")
     parser.add_argument("--only", help="run only these tests: numbers (3, 2-5, 1,4), a name, or a name's start")
-    parser.add_argument("--verbose", action="store_true", help="show the whole output of each failed test")
+    parser.add_argument("--verbose", action="store_true",
+                        help="show the whole output of each failed test, and every figure of the passing ones")
     parser.add_argument("--json", help="write Gradescope results.json here")
     parser.add_argument("--junit", help="write JUnit XML here")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
@@ -382,27 +463,41 @@ def main():
             print(f"grade: {args.lab}: {why}. Its tests:\n{names}")
             return 2
 
+    # This run's directory: its tests' DSYS_TRACE_DIR, and where its logs go.
     env = dict(os.environ)
     own_dir = not env.get("DSYS_TRACE_DIR")
-    if own_dir:
-        env["DSYS_TRACE_DIR"] = os.path.join(os.getcwd(), "traces", args.lab)
-    trace_dir = env["DSYS_TRACE_DIR"]
-    log_dir = os.path.join(trace_dir, "logs")
+    root = os.path.join(os.getcwd(), "traces", args.lab) if own_dir else os.path.abspath(env["DSYS_TRACE_DIR"])
     if own_dir and not args.only:
-        clear_old_files(trace_dir, log_dir)  # a full run: no trace or log of an earlier run stays
-    for t in tests:
-        try:
-            os.remove(log_path(log_dir, t))  # its log, if it fails again, is written anew
-        except OSError:
-            pass
+        clear_loose_files(root)
+    run_dir = new_run_dir(root, time.time())
+    env["DSYS_TRACE_DIR"] = run_dir
+    try:
+        return run_and_report(args, tests, env, replay_args, run_dir)
+    finally:
+        finish_runs(root, run_dir)  # also after ^C
 
+
+def figure_lines(r, verbose):
+    """The lines shown under a test's row: its figures, FIGURE_LINES at most (--verbose: all)."""
+    found = r.get("figures", [])
+    if verbose:
+        return found
+    lines = [f if len(f) <= FIGURE_WIDTH else f[: FIGURE_WIDTH - 1] + "…" for f in found[:FIGURE_LINES]]
+    if len(found) > FIGURE_LINES:
+        lines.append(f"[... {plural(len(found) - FIGURE_LINES, 'more figure line')}: --verbose shows them]")
+    return lines
+
+
+def run_and_report(args, tests, env, replay_args, run_dir):
+    """Runs `tests`, prints the progress, the table and the failure reports, writes --json and
+    --junit; returns the exit status."""
     jobs = max(1, min(args.jobs, len(tests)))
     print(f"grading {args.lab}{replay_args}: {plural(len(tests), 'test')}, {jobs} at a time", flush=True)
     results = [None] * len(tests)
     printed = 0
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
-            futures = {pool.submit(run_one, t, args.lab, env, replay_args, log_dir): i
+            futures = {pool.submit(run_one, t, args.lab, env, replay_args, run_dir): i
                        for i, t in enumerate(tests)}
             for future in concurrent.futures.as_completed(futures):
                 results[futures[future]] = future.result()
@@ -434,12 +529,17 @@ def main():
         note = r["note"] if len(r["note"]) <= REASON_WIDTH else r["note"][: REASON_WIDTH - 1] + "…"
         print(f"{r['number']:>3}  {name:<{width}}  {earned:>3}/{r['points']:<3}  {r['status']:<8} "
               f"{r['seconds']:5.1f}s" + (f"  {note}" if note else ""))
+        for line in figure_lines(r, args.verbose):
+            print(f"{'':>3}    {line}")
     score = sum(r["points"] for r in results if r["status"] == "passed")
     total = sum(r["points"] for r in results)
     print(rule)
     not_run = sum(r["points"] for r in results if r["status"] == "skipped")
     print(f"{'':>3}  {'total':<{width}}  {score:>3}/{total:<3}"
           + (f"  ({not_run} points skipped: not run here)" if not_run else ""))
+    if os.path.isdir(run_dir) and os.listdir(run_dir):
+        print(f"\nthis run's traces and logs: {shown(run_dir)}{os.sep}  "
+              f"(those of the last {RUNS_KEPT} runs are kept)")
 
     failed = [r for r in results if r["status"] not in ("passed", "skipped")]
     if failed and not args.expect_fail:

@@ -6,8 +6,10 @@
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 grade_py, fixture, work = sys.argv[1:4]
@@ -23,9 +25,9 @@ def expect(condition, what):
         failures.append(what)
 
 
-def grade(*args, extra_env=None):
+def grade(*args, extra_env=None, cwd=work):
     run = subprocess.run([sys.executable, grade_py, "--lab", "fixture", "--tests", fixture, "--jobs", "2", *args],
-                         capture_output=True, text=True, timeout=120, cwd=work, env={**env, **(extra_env or {})})
+                         capture_output=True, text=True, timeout=120, cwd=cwd, env={**env, **(extra_env or {})})
     print(f"$ grade.py {' '.join(args)}  (exit {run.returncode})\n{run.stdout}{run.stderr}")
     return run
 
@@ -41,7 +43,20 @@ def table_row(stdout, number):
     return found.group(0) if found else ""
 
 
-# A trace of an earlier run: a full run clears it.
+def under_row(stdout, number):
+    """The lines under test `number`'s row of the table (its figures), without their indent."""
+    found = re.search(rf"^\s*{number}  fixture: .*\n((?:       .*\n)*)", stdout, re.M)
+    return [line.strip() for line in found.group(1).splitlines()] if found else None
+
+
+def run_dir_of(stdout):
+    """The run directory the grader's output names, or None."""
+    found = re.search(r"^this run's traces and logs: (\S+)/", stdout, re.M)
+    return found.group(1) if found else None
+
+
+# A trace that a grader before the run directories left loose in traces/fixture/: a full run
+# clears it.
 os.makedirs(trace_dir, exist_ok=True)
 stale = os.path.join(trace_dir, "fixture-stale-seed1.trace")
 open(stale, "w").close()
@@ -74,7 +89,24 @@ progress = [int(n) for n in re.findall(r"^\s+(\d+)\. (?:PASSED|FAILED|CRASHED|TI
 rows = [int(n) for n in re.findall(r"^\s*(\d+)  fixture: ", out, re.M)]
 expect(progress == list(range(1, 10)), f"progress is not in the table's order: {progress}")
 expect(rows == list(range(1, 10)), f"the table's rows are not numbered 1 to 9: {rows}")
-expect(not os.path.exists(stale), "a full run left the trace of an earlier run in traces/fixture/")
+expect(not os.path.exists(stale), "a full run left the trace an earlier grader left loose in traces/fixture/")
+
+# The run's directory, named by its start, holds its logs and traces, and the output names it.
+run_dir = run_dir_of(out)
+expect(run_dir and re.fullmatch(r"traces/fixture/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d(-\d+)?", run_dir) and
+       os.path.isdir(os.path.join(work, run_dir)), f"the output does not name the run's directory: {run_dir}")
+for number in range(2, 10):
+    log = re.search(r"^log:\s+(\S+)", section(out, number), re.M)
+    expect(log and os.path.dirname(log.group(1)) == run_dir, f"test {number}'s log is not in the run's directory")
+shown_trace = re.search(r"^trace:\s+(\S+)", section(out, 2), re.M)
+expect(shown_trace and os.path.dirname(shown_trace.group(1)) == run_dir, "test 2's trace is not in the run's directory")
+
+# A passing test's figures, under its row: its "dsys: " lines, not its chatter nor Catch2's.
+expect(under_row(out, 1) == ["fixture RPCs: plan 40, made 4 (10.0x fewer)"],
+       f"the passing test's figure is not under its row: {under_row(out, 1)}")
+expect(under_row(out, 2) == [], f"a failed test has lines under its row: {under_row(out, 2)}")
+expect("chatter that is not a figure" not in out and "All tests passed" not in out,
+       "a line that is not a figure is shown")
 
 # The reasons in the table.
 expect("crashed (signal 6" in table_row(out, 3), "the table does not say a test crashed")
@@ -127,7 +159,8 @@ one = json.load(open(results))
 expect(run.returncode == 1 and [t["name"] for t in one["tests"]] == [names[1]], "--only 2 did not run test 2 alone")
 expect(run.stdout.startswith("grading fixture: 1 test, 1 at a time"), "--only 2: the first line does not say '1 test'")
 expect(table_row(run.stdout, 2) != "" and table_row(run.stdout, 1) == "", "--only 2: the table does not number it 2")
-expect(os.path.exists(stale), "a run of one test cleared the traces of the others")
+expect(os.path.exists(stale), "a run of one test cleared traces that were not its own")
+expect(run_dir and os.path.isdir(os.path.join(work, run_dir)), "a run of one test removed the directory of the run before")
 run = grade("--only", "1,5", "--json", results)
 expect([t["name"] for t in json.load(open(results))["tests"]] == [names[0], names[4]], "--only 1,5 did not run tests 1 and 5")
 run = grade("--only", "fixture: a run", "--json", results)
@@ -143,6 +176,15 @@ expect(run.returncode == 2 and "numbered 1 to 9" in run.stdout, "--only 12 is no
 run = grade("--only", "6", "--verbose")
 expect("later output line 399" in run.stdout and "red == blue" in run.stdout,
        "--verbose does not show the whole output and the first failed assertion")
+
+# Figures: at most 3 under a row, and a line that says how many more; --verbose shows them all.
+run = grade("--only", "1", extra_env={"FIXTURE_FIGURES": "5"})
+expect(under_row(run.stdout, 1) == ["fixture RPCs: plan 40, made 4 (10.0x fewer)", "fixture figure 2 of 5",
+                                    "fixture figure 3 of 5", "[... 2 more figure lines: --verbose shows them]"],
+       f"5 figures: not the first 3 and how many more: {under_row(run.stdout, 1)}")
+run = grade("--only", "1", "--verbose", extra_env={"FIXTURE_FIGURES": "5"})
+expect(under_row(run.stdout, 1) == ["fixture RPCs: plan 40, made 4 (10.0x fewer)"] +
+       [f"fixture figure {i} of 5" for i in range(2, 6)], f"--verbose: not all 5 figures: {under_row(run.stdout, 1)}")
 
 # A test that skips itself ("dsys: skipped: WHY"): no points, not a failure, and said so.
 run = grade("--only", "1", "--json", results, extra_env={"FIXTURE_SKIP": "1"})
@@ -164,8 +206,59 @@ expect(run.returncode == 0 and [(t["number"], t["visibility"]) for t in both] ==
        f"--hidden-tests: not test 1 visible and test 10 hidden: {[(t['number'], t['visibility']) for t in both]}")
 expect("fixture: passes (hidden)" in table_row(run.stdout, 10), "the table does not mark the hidden test")
 
+# The run directories: 6 runs (of one test, a few in the same second) leave the 5 newest, each
+# with its own name; the newest holds the last run's log. A run that leaves nothing (its tests
+# passed) leaves no directory.
+runs_work = os.path.join(work, "runs")
+shutil.rmtree(runs_work, ignore_errors=True)
+os.makedirs(runs_work)
+runs_root = os.path.join(runs_work, "traces", "fixture")
+
+
+def on_disk():
+    def key(name):
+        m = re.fullmatch(r"(.{19})(?:-(\d+))?", name)
+        return (m.group(1), int(m.group(2) or 1))
+    return sorted(os.listdir(runs_root), key=key) if os.path.isdir(runs_root) else []
+
+
+named = []
+for i in range(6):
+    run = grade("--only", "2", cwd=runs_work)
+    named.append(run_dir_of(run.stdout))
+kept = on_disk()
+expect(None not in named and len(set(named)) == 6, f"6 runs did not name 6 different directories: {named}")
+expect(len(kept) == 5, f"6 runs left {len(kept)} run directories, not 5: {kept}")
+expect(named[0] and os.path.basename(named[0]) not in kept, "the oldest of 6 runs' directories was not removed")
+expect(kept and named[-1] == f"traces/fixture/{kept[-1]}", f"the last run's directory {named[-1]} is not the newest")
+log = re.search(r"^log:\s+(\S+)", run.stdout, re.M)
+expect(log and kept and log.group(1) == f"traces/fixture/{kept[-1]}/fixture-fails-an-assertion-with-a-seed.log"
+       and os.path.isfile(os.path.join(runs_work, log.group(1))), "the newest run directory does not hold the new log")
+expect(kept and os.path.isfile(os.path.join(runs_root, kept[-1], "fixture-seeded-seed77.trace")),
+       "the newest run directory does not hold the new trace")
+run = grade("--only", "1", cwd=runs_work)
+expect(on_disk() == kept and run_dir_of(run.stdout) is None,
+       "a run whose tests passed left a directory, or named one")
+sys.path.insert(0, os.path.dirname(os.path.abspath(grade_py)))
+import grade as grader  # noqa: E402 (tools/grade.py)
+said = ("dsys: first failed assertion\ndsys: end of first failed assertion\ndsys: skipped: no FUSE\n"
+        "dsys: child process lock_server exited with status 1: bye\ndsys: lab 4 40, lab 5 4 (10.0x fewer)\n"
+        "lab 4 1\n================\nAll tests passed (1 assertion in 1 test case)\n")
+expect(grader.figures(said) == ["lab 4 40, lab 5 4 (10.0x fewer)"],
+       f"the grader's own lines or Catch2's are taken for figures: {grader.figures(said)}")
+started = time.time()
+same_root = os.path.join(runs_work, "same")
+same = [os.path.basename(grader.new_run_dir(same_root, started)) for _ in range(11)]
+expect(len(set(same)) == 11 and same[1] == same[0] + "-2" and
+       sorted(same, key=grader.run_key) == same, f"runs started in the same second: {same}")
+os.rmdir(os.path.join(same_root, same[0]))  # the oldest of that second removed: the next is still the newest
+later = os.path.basename(grader.new_run_dir(same_root, started))
+expect(later == same[0] + "-12", f"a run after the oldest of its second was removed is named {later}")
+
 if failures:
     print("grader check FAILED:\n  " + "\n  ".join(failures))
     sys.exit(1)
 print("grader check: every misbehaving test was reported with its cause (the first failed assertion in full, "
-      "a dead child's last words, its trace and log), the table and reports are complete, --only and --verbose work")
+      "a dead child's last words, its trace and log), the table and reports are complete, a passing test's "
+      "figures are under its row, each run keeps its logs and traces in its own directory (the last 5 kept), "
+      "--only and --verbose work")

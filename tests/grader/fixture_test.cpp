@@ -1,7 +1,7 @@
 // A lab test program that misbehaves on purpose, to prove the grader survives it and shows each
-// failure's cause: tests pass, fail (an assertion buried under later output, enums, messages, a
-// run that breaks an invariant with and without tracing), crash, hang past their limit, hit a
-// stub, lose a child process, skip itself. The grader must report every one
+// failure's cause: tests pass (and print figures), fail (an assertion buried under later output,
+// enums, messages, a run that breaks an invariant with and without tracing), crash, hang past
+// their limit, hit a stub, lose a child process, skip itself. The grader must report every one
 // (tests/grader/check_grader.py).
 #include <catch2/catch.hpp>
 
@@ -32,6 +32,9 @@ constexpr std::string_view to_string(Colour c) {
 
 // With FIXTURE_SKIP set, it skips itself as a test that cannot run here does
 // (testing::skip_without_fuse): the grader must give it no points and not call it failed.
+// Otherwise it prints a figure, as lab 5's test of its RPC counts does, which the grader shows
+// under its row, and a line that is not one, which it does not; FIXTURE_FIGURES=N: N figures,
+// more than the grader shows.
 TEST_CASE("fixture: passes", "[fixture][points:3]") {
   if (std::getenv("FIXTURE_SKIP") != nullptr) {
     std::cout << "dsys: skipped: FIXTURE_SKIP is set" << std::endl;
@@ -39,6 +42,13 @@ TEST_CASE("fixture: passes", "[fixture][points:3]") {
     return;
   }
   CHECK(1 + 1 == 2);
+  std::cout << "chatter that is not a figure\n";
+  std::cout << "dsys: fixture RPCs: plan 40, made 4 (10.0x fewer)" << std::endl;
+  const char* wanted = std::getenv("FIXTURE_FIGURES");
+  const long figures = wanted != nullptr ? std::strtol(wanted, nullptr, 10) : 1;
+  for (long i = 2; i <= figures; ++i) {
+    std::cout << "dsys: fixture figure " << i << " of " << figures << std::endl;
+  }
 }
 
 TEST_CASE("fixture: fails an assertion, with a seed", "[fixture][points:2]") {
