@@ -116,8 +116,9 @@ class Rsm {
   StateMachine& service_;
   OnExecute on_execute_;
   // Your state: the last viewstamp executed here, the one the primary gave last, the epoch, the
-  // table of replies (part of the state: see state()), the requests on their way, a
-  // core::Notifier for those that wait their turn, and an rpc::Client per replica.
+  // table of replies and the last request's time (part of the state: see state()), the
+  // requests on their way, a core::Notifier for those that wait their turn, and an
+  // rpc::Client per replica.
   rpc::Service replicas_;
   rpc::Service clients_service_;
   core::TaskGroup tasks_;  // last

@@ -43,15 +43,21 @@ void LockStateMachine::forget_quiet_waiters(Lock& l) {
 }
 
 void LockStateMachine::start_revoke(LockId lock) {
-  if (!primary_() || !revoking_.insert(lock).second) return;
-  ctx_.spawn(revoke_until_returned(lock));
+  if (!primary_()) return;
+  const auto [it, fresh] = revoking_.try_emplace(lock, revoke_tasks_ + 1);
+  if (!fresh) return;
+  ++revoke_tasks_;
+  ctx_.spawn(revoke_until_returned(lock, it->second));
 }
 
-// The primary asks the holder for the lock until it is free, no one waits, or this replica is
-// no longer the primary. It only reads the state.
-core::Task<void> LockStateMachine::revoke_until_returned(LockId lock) {
+// The primary asks the holder for the lock until it is free, no one waits, this replica is no
+// longer the primary, or a grant or release has ended this task (`task` is no longer the lock's).
+// It only reads the state.
+core::Task<void> LockStateMachine::revoke_until_returned(LockId lock, std::uint64_t task) {
   for (;;) {
     auto it = locks_.find(lock);
+    const auto mine = revoking_.find(lock);
+    if (mine == revoking_.end() || mine->second != task) co_return;  // ended: another may run
     if (!primary_() || it == locks_.end() || it->second.holder == 0 || it->second.waiters.empty()) {
       break;
     }
@@ -61,7 +67,7 @@ core::Task<void> LockStateMachine::revoke_until_returned(LockId lock) {
     if (!r && r.error() == rpc::Error::server_restarted) to.rebind();
     co_await ctx_.sleep_for(r ? kRevokeEvery : 1s);
   }
-  revoking_.erase(lock);
+  revoking_.erase(lock);  // (still this task's: checked above, with no co_await since)
 }
 
 core::Task<void> LockStateMachine::send_retry(LockId lock, core::Address to, ClientId id) {
@@ -82,6 +88,7 @@ Status LockStateMachine::acquire(core::Address from, ClientId client, LockId loc
     l.kept_for = 0;
     l.holder = me;
     l.holder_id = client;
+    revoking_.erase(lock);  // a revoke task for the previous holder ends
     l.waiters.erase(me);
     if (!l.waiters.empty()) start_revoke(lock);  // others wait: ask for it back at once
     return Status::ok;
@@ -110,6 +117,7 @@ Status LockStateMachine::release(core::Address from, ClientId client, LockId loc
   Lock& l = it->second;
   l.holder = 0;
   l.holder_id = 0;
+  revoking_.erase(lock);
   forget_quiet_waiters(l);
   if (!l.waiters.empty()) {
     auto longest = l.waiters.begin();

@@ -145,14 +145,21 @@ class Rsm {
   std::uint64_t generation_ = 0;  // counts view changes started, to stop the older ones
   bool changing_ = false;         // a view change task runs
   core::Time now_{};              // the time of the request that executes
+  // The time of the last request executed here (replicated: in the state), and the primary's
+  // offset from its own clock, fixed when its view change is done so that the RSM's time never
+  // goes back from one primary to the next (each process's clock starts at its own zero).
+  std::int64_t last_time_ns_ = 0;
+  core::Duration clock_offset_{};
+  std::set<rsm::Epoch> installed_;  // epochs installed here: a late copy of one changes nothing
   std::map<rsm::ClientId, ClientReplies> table_;
   std::set<std::pair<rsm::ClientId, rsm::Sequence>> on_its_way_;
   core::Notifier executed_{ctx_};  // last_ or epoch_ changed
   std::map<core::Address, std::unique_ptr<rpc::Client>> clients_;
   // SOLUTION STUB
   // // Your state: the last viewstamp executed here, the one the primary gave last, the epoch, the
-  // // table of replies (part of the state: see state()), the requests on their way, a
-  // // core::Notifier for those that wait their turn, and an rpc::Client per replica.
+  // // table of replies and the last request's time (part of the state: see state()), the
+  // // requests on their way, a core::Notifier for those that wait their turn, and an
+  // // rpc::Client per replica.
   // SOLUTION END
   rpc::Service replicas_;
   rpc::Service clients_service_;
