@@ -8,6 +8,12 @@
 //   fail-over         N clients on their own locks while the primary is SIGKILLed: the longest
 //                     pause any client saw between two pairs (the kill to the first lock the new
 //                     primary grants, plus at most one pair)
+//   hand-off          two client processes, each with lab 5's caching lock client (as yfs
+//                     clients have), take one lock in turn: each keeps it cached until the other
+//                     asks (Revoke, the holder's Release, a Retry to the waiter, its acquire), then
+//                     asks for it again at once. The time per move of the lock, through lab 8's
+//                     replicas and through lab 5's single caching lock server (a process of its
+//                     own, this program as `bench_rsm --lab5-server`), side by side.
 //
 // Each pair is two requests the primary orders and every backup executes before the reply. Nothing
 // is on disk: the state is in the replicas' memories (it survives any minority of crashes, not all
@@ -26,9 +32,13 @@
 
 #include <fmt/format.h>
 
+#include "caching_lock_client.hpp"
+#include "caching_lock_server.hpp"
 #include "dsys/lock/protocol.hpp"
 #include "dsys/net/runtime.hpp"
+#include "dsys/net/server_main.hpp"
 #include "dsys/testing/process.hpp"
+#include "lab8_node.hpp"
 #include "rsm_client.hpp"
 
 using namespace std::chrono_literals;
@@ -116,6 +126,74 @@ int client_main(std::uint16_t port, dsys::lock::LockId lock, int seconds) {
   return client.done ? 0 : 1;
 }
 
+// One hand-off client process's node: lab 5's caching lock client, straight to lab 5's server or
+// through a LockProxy to lab 8's replicas (as lab 8's yfs clients lock). For `length` it takes
+// kHandoffLock, lets it go (it stays cached here), and waits until the other process's acquire
+// has made it go back to the server (the release callback), then asks for it again: every
+// acquire after the first is one move of the lock to this process.
+struct HandoffClient {
+  static constexpr dsys::lock::LockId kHandoffLock = 77;
+
+  HandoffClient(Context& ctx, dsys::core::Address server, bool replicated,
+                dsys::core::Duration length)
+      : ctx_(ctx),
+        proxy_(replicated ? std::make_unique<dsys::lab8::LockProxy>(
+                                ctx, std::vector<dsys::core::Address>{server})
+                          : nullptr),
+        locks_(ctx, replicated ? ctx.address() : server, ctx.rng().next()),
+        returned_(ctx),
+        length_(length) {
+    locks_.set_release_callback([this](dsys::lock::LockId) -> Task<void> {
+      ++gone_back_;
+      returned_.notify_all();
+      co_return;
+    });
+    ctx.spawn(run());
+  }
+
+  Task<void> run() {
+    const auto end = ctx_.now() + length_;
+    bool first = true;
+    while (ctx_.now() < end) {
+      auto got = co_await locks_.acquire(kHandoffLock);
+      if (!got) {
+        ++errors;
+        continue;
+      }
+      if (!first) ++moves;
+      first = false;
+      const auto before = gone_back_;
+      if (!co_await locks_.release(kHandoffLock)) ++errors;
+      while (gone_back_ == before && ctx_.now() < end) co_await returned_.wait_until(end);
+    }
+    co_await locks_.return_all();  // the other may be waiting for it
+    done = true;
+  }
+
+  Context& ctx_;
+  std::unique_ptr<dsys::lab8::LockProxy> proxy_;
+  dsys::lab5::CachingLockClient locks_;
+  dsys::core::Notifier returned_;
+  dsys::core::Duration length_;
+  std::uint64_t gone_back_ = 0;
+  std::uint64_t moves = 0, errors = 0;
+  bool done = false;
+};
+
+int handoff_client_main(bool replicated, std::uint16_t port, int seconds) {
+  auto options = dsys::net::Options::from_environment();
+  options.name = "bench_rsm";
+  options.listen_port = 0;  // the server calls it back (Revoke, Retry)
+  dsys::net::Runtime runtime(options, dsys::core::make_node<HandoffClient>(
+                                          dsys::core::Address::ipv4(0x7f000001, port), replicated,
+                                          dsys::core::Duration(seconds * 1s)));
+  auto& client = runtime.service<HandoffClient>();
+  runtime.run_until([&] { return client.done; }, std::chrono::seconds(seconds + 60));
+  std::cout << fmt::format("moves {} errors {}\n", client.moves, client.errors) << std::flush;
+  runtime.context().shutdown();
+  return client.done ? 0 : 1;
+}
+
 std::string here() {
   return std::filesystem::read_symlink("/proc/self/exe").parent_path().string();
 }
@@ -150,6 +228,31 @@ Figures run_clients(std::uint16_t port, int clients, bool one_lock, int seconds,
   return f;
 }
 
+// Two hand-off client processes on the lock service at `port` for `seconds`: the milliseconds per
+// move of the lock (0 moves: a clear error), and the errors.
+std::pair<double, std::uint64_t> run_handoff(bool replicated, std::uint16_t port, int seconds) {
+  std::vector<std::unique_ptr<Process>> procs;
+  for (int i = 0; i < 2; ++i) {
+    procs.push_back(std::make_unique<Process>(std::vector<std::string>{
+        here() + "/bench_rsm", "--handoff-client", replicated ? "lab8" : "lab5",
+        std::to_string(port), std::to_string(seconds)}));
+  }
+  std::uint64_t moves = 0, errors = 0;
+  for (auto& p : procs) {
+    auto line = p->wait_for_line("moves ", std::chrono::seconds(seconds + 90));
+    if (!line) throw std::runtime_error("a hand-off client did not finish:\n" + p->output());
+    unsigned long long m = 0, e = 0;
+    std::sscanf(line->c_str(), "moves %llu errors %llu", &m, &e);
+    moves += m;
+    errors += e;
+  }
+  if (moves == 0) {
+    throw std::runtime_error(fmt::format("the lock never moved between the two {} clients in {} s",
+                                         replicated ? "lab 8" : "lab 5", seconds));
+  }
+  return {static_cast<double>(seconds) * 1000.0 / static_cast<double>(moves), errors};
+}
+
 struct Replicas {
   explicit Replicas(const std::string& root) {
     for (int k = 1; k <= 3; ++k) {
@@ -175,6 +278,17 @@ int main(int argc, char** argv) {
   if (args.size() == 4 && args[0] == "--client") {
     return client_main(static_cast<std::uint16_t>(std::stoi(args[1])), std::stoull(args[2]),
                        std::stoi(args[3]));
+  }
+  if (args.size() == 4 && args[0] == "--handoff-client") {
+    return handoff_client_main(args[1] == "lab8", static_cast<std::uint16_t>(std::stoi(args[2])),
+                               std::stoi(args[3]));
+  }
+  if (args.size() == 1 && args[0] == "--lab5-server") {
+    char name[] = "lock_server";
+    char any_port[] = "0";
+    char* server_argv[] = {name, any_port, nullptr};
+    return dsys::net::server_main(2, server_argv, "lock_server", "the lab 5 caching lock service",
+                                  dsys::core::make_node<dsys::lab5::CachingLockServer>());
   }
   int clients = 8, seconds = 5;
   for (std::size_t i = 0; i + 1 < args.size(); i += 2) {
@@ -216,6 +330,22 @@ int main(int argc, char** argv) {
     row("different locks (one per client)", different);
     const Figures one = run_clients(replicas.ports[0], clients, true, seconds, [] {});
     row("one lock (all clients)", one);
+    // The hand-off, through lab 5's single server, then through the replicas.
+    Process lab5_server({here() + "/bench_rsm", "--lab5-server"});
+    auto listening = lab5_server.wait_for_line("listening on", 20s);
+    if (!listening)
+      throw std::runtime_error("lab 5's lock server did not start:\n" + lab5_server.output());
+    const auto lab5_port =
+        static_cast<std::uint16_t>(std::stoi(listening->substr(listening->rfind(':') + 1)));
+    const auto [t5, errors5] = run_handoff(false, lab5_port, seconds);
+    const auto [t8, errors8] = run_handoff(true, replicas.ports[0], seconds);
+    const double goal = 3 * t5 + 50;
+    fmt::print(
+        "\nhand-off (two caching lock clients take one lock in turn, {} s each):\n"
+        "  lab 5, one caching lock server  {:8.2f} ms per move ({} errors)\n"
+        "  lab 8, 3 replicas               {:8.2f} ms per move ({} errors)\n"
+        "  lab 8 / lab 5: {:.1f}x; goal: lab 8 <= 3 x lab 5 + 50 ms = {:.1f} ms: {}\n",
+        seconds, t5, errors5, t8, errors8, t8 / t5, goal, t8 <= goal ? "met" : "NOT met");
     const int failover_seconds = std::max(seconds, 12);
     const Figures failover = run_clients(replicas.ports[1], clients, false, failover_seconds, [&] {
       // Kill the primary (the first replica) once the clients are under way (a benchmark's

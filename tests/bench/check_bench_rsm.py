@@ -1,0 +1,41 @@
+#!/usr/bin/env python3
+"""./dsys bench rsm, briefly (CI runs every command a user can): lab 8's bench_rsm with 2 clients
+for 1 s a run must finish (exit 0) and print each of its figures: pairs/s on different locks and on
+one lock, the hand-off through lab 5's server and through lab 8's replicas, and the fail-over
+pause. Its figures are not judged here (a loaded CI machine is no place to time anything): the
+benchmark itself says whether its goals are met.
+
+  check_bench_rsm.py BENCH_RSM
+"""
+import re
+import subprocess
+import sys
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    try:
+        done = subprocess.run([sys.argv[1], "--clients", "2", "--seconds", "1"], capture_output=True,
+                              text=True, timeout=240)
+    except subprocess.TimeoutExpired:
+        print("check_bench_rsm: bench_rsm did not finish within 240 s")
+        return 1
+    out = done.stdout + done.stderr
+    print(out)
+    expected = [r"different locks \(one per client\)\s+\d+\s+\d+\s+0",
+                r"one lock \(all clients\)\s+\d+\s+\d+\s+0",
+                r"lab 5, one caching lock server\s+[\d.]+ ms per move \(0 errors\)",
+                r"lab 8, 3 replicas\s+[\d.]+ ms per move \(0 errors\)",
+                r"lab 8 / lab 5: [\d.]+x; goal: lab 8 <= 3 x lab 5 \+ 50 ms",
+                r"fail-over \(SIGKILL of the primary .*\): the longest pause a client saw: \d+ ms"]
+    missing = [e for e in expected if not re.search(e, out)]
+    if done.returncode != 0 or missing:
+        print(f"check_bench_rsm: exit status {done.returncode}; missing: {missing}")
+        return 1
+    print("check_bench_rsm: every figure printed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
