@@ -37,10 +37,11 @@ core::Task<bool> CachingLockClient::ask_server(lock::LockId lock, Lock& l, core:
   for (;;) {
     if (ctx_.now() >= deadline) co_return false;
     l.retry_arrived = false;
+    const rpc::Nonce bound = server_.nonce();  // rebind once per restart, not once per call
     auto r =
         co_await server_.call<lock::Acquire>(lock::LockRequest(id_, lock), deadline - ctx_.now());
     if (!r) {
-      if (r.error() == rpc::Error::server_restarted) server_.rebind();
+      if (r.error() == rpc::Error::server_restarted && server_.nonce() == bound) server_.rebind();
       if (r.error() == rpc::Error::timeout) co_return false;
       co_await ctx_.sleep_for(std::min<core::Duration>(1s, deadline - ctx_.now()));
       continue;

@@ -46,8 +46,10 @@ core::Task<void> CachingLockServer::revoke_until_returned(LockId lock, std::uint
     if (l.grant != grant || !l.holder || l.waiters.empty()) break;
     const core::Address holder = *l.holder;
     rpc::Client& to = client_at(holder);
+    const rpc::Nonce bound = to.nonce();
     auto r = co_await to.call<lock::Revoke>(lock::LockRequest(l.holder_id, lock), 5s);
-    if (!r && r.error() == rpc::Error::server_restarted) to.rebind();  // ask the new incarnation
+    // Ask the new incarnation; once per restart (another task may have rebound it already).
+    if (!r && r.error() == rpc::Error::server_restarted && to.nonce() == bound) to.rebind();
     co_await ctx_.sleep_for(r ? kRevokeEvery : 1s);
   }
   Lock& l = locks_.at(lock);
@@ -56,8 +58,9 @@ core::Task<void> CachingLockServer::revoke_until_returned(LockId lock, std::uint
 
 core::Task<void> CachingLockServer::send_retry(LockId lock, core::Address to, ClientId id) {
   rpc::Client& c = client_at(to);
+  const rpc::Nonce bound = c.nonce();
   auto r = co_await c.call<lock::Retry>(lock::LockRequest(id, lock), 5s);
-  if (!r && r.error() == rpc::Error::server_restarted) c.rebind();
+  if (!r && r.error() == rpc::Error::server_restarted && c.nonce() == bound) c.rebind();
 }
 // SOLUTION END
 

@@ -63,8 +63,10 @@ core::Task<void> LockStateMachine::revoke_until_returned(LockId lock, std::uint6
     }
     const core::Address holder = core::Address::from_raw(it->second.holder);
     rpc::Client& to = client_at(holder);
+    const rpc::Nonce bound = to.nonce();
     auto r = co_await to.call<lock::Revoke>(lock::LockRequest(it->second.holder_id, lock), 5s);
-    if (!r && r.error() == rpc::Error::server_restarted) to.rebind();
+    // Ask the new incarnation; once per restart (another task may have rebound it already).
+    if (!r && r.error() == rpc::Error::server_restarted && to.nonce() == bound) to.rebind();
     co_await ctx_.sleep_for(r ? kRevokeEvery : 1s);
   }
   revoking_.erase(lock);  // (still this task's: checked above, with no co_await since)
@@ -72,8 +74,9 @@ core::Task<void> LockStateMachine::revoke_until_returned(LockId lock, std::uint6
 
 core::Task<void> LockStateMachine::send_retry(LockId lock, core::Address to, ClientId id) {
   rpc::Client& c = client_at(to);
+  const rpc::Nonce bound = c.nonce();
   auto r = co_await c.call<lock::Retry>(lock::LockRequest(id, lock), 5s);
-  if (!r && r.error() == rpc::Error::server_restarted) c.rebind();
+  if (!r && r.error() == rpc::Error::server_restarted && c.nonce() == bound) c.rebind();
 }
 // SOLUTION END
 
