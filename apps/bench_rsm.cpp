@@ -208,6 +208,7 @@ struct Figures {
 template <class During>
 Figures run_clients(std::uint16_t port, int clients, bool one_lock, int seconds, During during) {
   std::vector<std::unique_ptr<Process>> procs;
+  procs.reserve(static_cast<std::size_t>(clients));
   for (int i = 0; i < clients; ++i) {
     procs.push_back(std::make_unique<Process>(
         std::vector<std::string>{here() + "/bench_rsm", "--client", std::to_string(port),
@@ -232,6 +233,7 @@ Figures run_clients(std::uint16_t port, int clients, bool one_lock, int seconds,
 // move of the lock (0 moves: a clear error), and the errors.
 std::pair<double, std::uint64_t> run_handoff(bool replicated, std::uint16_t port, int seconds) {
   std::vector<std::unique_ptr<Process>> procs;
+  procs.reserve(2);
   for (int i = 0; i < 2; ++i) {
     procs.push_back(std::make_unique<Process>(std::vector<std::string>{
         here() + "/bench_rsm", "--handoff-client", replicated ? "lab8" : "lab5",
