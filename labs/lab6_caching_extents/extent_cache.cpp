@@ -30,14 +30,16 @@ core::Task<extent::Result<void>> ExtentCache::put(extent::ExtentId id, std::stri
 }
 
 core::Task<extent::Result<void>> ExtentCache::remove(extent::ExtentId id) {
-  // TODO(lab6 part 1): forget a new extent; mark any other removed (and dirty). No RPC.
+  // TODO(lab6 part 1): forget a new extent (unless a flush is writing it); mark any other
+  // removed (and dirty). No RPC.
   dsys::unimplemented("ExtentCache::remove");
   co_return extent::Error::unavailable;
 }
 
 core::Task<void> ExtentCache::flush(extent::ExtentId id) {
-  // TODO(lab6 part 1): write back everything dirty (in the order of the header), then drop
-  // `id` and the clean extents whose lock this node does not have. One flush at a time.
+  // TODO(lab6 part 1): write back everything dirty (in the order of the header), from a
+  // snapshot taken before the first co_await, then drop `id` and the clean extents whose lock
+  // this node does not have. One flush at a time.
   dsys::unimplemented("ExtentCache::flush");
   co_return;
 }

@@ -103,80 +103,92 @@ core::Task<extent::Result<void>> ExtentCache::put(extent::ExtentId id, std::stri
 core::Task<extent::Result<void>> ExtentCache::remove(extent::ExtentId id) {
   // SOLUTION BEGIN
   auto it = entries_.find(id);
-  if (it != entries_.end() && it->second.fresh) {
-    entries_.erase(it);  // the server never had it
+  if (it != entries_.end() && it->second.removed) co_return extent::Error::not_found;
+  if (it != entries_.end() && it->second.fresh && !it->second.writing) {
+    entries_.erase(it);  // the server never had it, and no flush is writing it
     co_return extent::Result<void>();
   }
-  if (it != entries_.end() && it->second.removed) co_return extent::Error::not_found;
+  // (A new extent that the running flush is writing: its put lands all the same, so the server
+  // will have it; the next flush removes it.)
   Entry& e = entries_[id];
   e.data.reset();
+  e.fresh = false;
   e.removed = true;
   e.dirty = true;
   changed(e);
   co_return extent::Result<void>();
   // SOLUTION STUB
-  // // TODO(lab6 part 1): forget a new extent; mark any other removed (and dirty). No RPC.
+  // // TODO(lab6 part 1): forget a new extent (unless a flush is writing it); mark any other
+  // // removed (and dirty). No RPC.
   // dsys::unimplemented("ExtentCache::remove");
   // co_return extent::Error::unavailable;
   // SOLUTION END
 }
 
 // SOLUTION BEGIN
-core::Task<bool> ExtentCache::write_back(extent::ExtentId id) {
+std::vector<ExtentCache::Write> ExtentCache::snapshot() {
+  enum Step { fresh_ones, changed_ones, removals };
+  std::vector<Write> writes;
+  for (Step step : {fresh_ones, changed_ones, removals}) {
+    for (auto& [id, e] : entries_) {
+      if (!e.dirty) continue;
+      const Step of = e.fresh ? fresh_ones : e.removed ? removals : changed_ones;
+      if (of != step) continue;
+      Write write{.id = id, .version = e.version, .removal = e.removed};
+      if (!e.removed) {
+        write.data = e.data.value_or(std::string());  // (a dirty entry not removed has its bytes)
+        write.attributes = e.attributes;
+      }
+      writes.push_back(std::move(write));
+      e.writing = true;
+    }
+  }
+  return writes;
+}
+
+core::Task<bool> ExtentCache::write_back(const Write& write) {
   for (int attempt = 1; attempt <= kWriteBackAttempts; ++attempt) {
-    auto it = entries_.find(id);
-    if (it == entries_.end() || !it->second.dirty) co_return true;
-    const Entry& e = it->second;
-    const std::uint64_t version = e.version;
-    const bool removal = e.removed;
     extent::Result<void> done;
-    if (removal) {
-      done = co_await server_.remove(id);
+    if (write.removal) {
+      done = co_await server_.remove(write.id);
       if (!done && done.error() == extent::Error::not_found) done = extent::Result<void>();
     } else {
-      // Copies: the entry may change (or go) while the put is on its way.
-      done = co_await server_.put(id, e.data.value_or(std::string()), e.attributes);
+      done = co_await server_.put(write.id, write.data, write.attributes);
     }
     if (!done) {
-      ctx_.log("extent {:#x}: write-back failed ({}), attempt {} of {}", id,
+      ctx_.log("extent {:#x}: write-back failed ({}), attempt {} of {}", write.id,
                to_string(done.error()), attempt, kWriteBackAttempts);
       continue;
     }
-    it = entries_.find(id);
-    if (it == entries_.end() || it->second.version != version) co_return true;  // changed since
-    if (removal) {
+    // Only a lost write-back of this flush erases an entry of its snapshot.
+    auto it = entries_.find(write.id);
+    if (it == entries_.end()) co_return true;
+    Entry& e = it->second;
+    e.writing = false;
+    e.fresh = false;  // the server has it: from now on its lock rules
+    if (e.version != write.version) co_return true;  // changed since: the next flush's
+    if (write.removal) {
       entries_.erase(it);
     } else {
-      it->second.dirty = false;
-      it->second.fresh = false;
+      e.dirty = false;
     }
     co_return true;
   }
-  ctx_.log("extent {:#x}: lost: the extent server did not take it back {} times", id,
+  ctx_.log("extent {:#x}: lost: the extent server did not take it back {} times", write.id,
            kWriteBackAttempts);
   co_return false;
 }
 
-core::Task<void> ExtentCache::write_back_all() {
-  enum Step { fresh_ones, changed_ones, removals };
+core::Task<void> ExtentCache::write_back_all(std::vector<Write> writes) {
   bool lost = false;
-  for (Step step : {fresh_ones, changed_ones, removals}) {
-    std::vector<extent::ExtentId> ids;  // the ids first: the map changes across co_awaits
-    for (const auto& [id, e] : entries_) {
-      if (!e.dirty) continue;
-      const Step of = e.fresh ? fresh_ones : e.removed ? removals : changed_ones;
-      if (of == step) ids.push_back(id);
-    }
-    for (extent::ExtentId id : ids) {
-      // After a failure nothing later is written: it may depend on what was lost.
-      bool written = false;
-      if (!lost) written = co_await write_back(id);
-      if (!written) {
-        if (lost) ctx_.log("extent {:#x}: lost: an earlier write-back was lost", id);
-        lost = true;
-        entries_.erase(id);
-      }
-    }
+  for (const Write& write : writes) {
+    // After a failure nothing later is written: it may depend on what was lost.
+    bool written = false;
+    if (!lost) written = co_await write_back(write);
+    if (written) continue;
+    if (lost) ctx_.log("extent {:#x}: lost: an earlier write-back was lost", write.id);
+    lost = true;
+    entries_.erase(write.id);
   }
 }
 
@@ -193,8 +205,9 @@ core::Task<void> ExtentCache::flush(extent::ExtentId id) {
   (void)id;  // dropped by drop_unheld: its lock is on its way back
   co_await flush_all();
   // SOLUTION STUB
-  // // TODO(lab6 part 1): write back everything dirty (in the order of the header), then drop
-  // // `id` and the clean extents whose lock this node does not have. One flush at a time.
+  // // TODO(lab6 part 1): write back everything dirty (in the order of the header), from a
+  // // snapshot taken before the first co_await, then drop `id` and the clean extents whose lock
+  // // this node does not have. One flush at a time.
   // dsys::unimplemented("ExtentCache::flush");
   // co_return;
   // SOLUTION END
@@ -204,7 +217,9 @@ core::Task<void> ExtentCache::flush_all() {
   // SOLUTION BEGIN
   while (flushing_) co_await flush_done_.wait();
   flushing_ = true;
-  co_await write_back_all();
+  // The snapshot, before the first co_await of this flush's own: what changes from now on is
+  // the next flush's to write.
+  co_await write_back_all(snapshot());
   drop_unheld();
   flushing_ = false;
   flush_done_.notify_all();

@@ -14,7 +14,9 @@
 //   - dirty: the server's copy is older than this one (bytes and attributes are written back
 //     together, extent::Client::put(id, data, attributes));
 //   - new: created here by a put of an id the cache knew nothing of; the server has never had it;
-//   - removed: removed here; the server still has it until the write-back.
+//   - removed: removed here; the server still has it until the write-back;
+//   - a version, which every change bumps: a flush compares it with its snapshot's (below);
+//   - whether the running flush is writing it (its snapshot has it, not yet written back).
 //
 // Attributes, kept here and written back with the bytes: size is exact (the bytes' length);
 // a put moves mtime and ctime to the node's calendar time (ctx.wall_time_ns()), and always
@@ -33,13 +35,21 @@
 // new extents it has just written: from now on others may take their locks). Flushes run one at
 // a time (a second waits for the first).
 //
+// What a flush writes is a snapshot: once it is its turn, before its first co_await, it takes
+// the ids of each of the three steps and, for each extent, its bytes, attributes and version as
+// they are then, and writes exactly those (never an entry's current bytes: a directory changed
+// during step 1 may name an extent created after the snapshot, which this flush does not write).
+// An entry whose version moved since the snapshot stays dirty, for the next flush; an extent
+// written back is no longer new. A new extent removed while the flush is writing it becomes a
+// removal (removed, dirty, no longer new): the put still lands, and the next flush removes it.
+//
 // A write-back that fails (the server does not answer: extent::Error::unavailable after the
 // extent client's 10 s) is tried again, kWriteBackAttempts times in all; then the change is lost
 // and logged ("lost ..."): the lock must go back, and a copy kept without it could be stale.
 //
 // Threading contract: one node; get, getattr, put and remove of a cached extent finish without
-// suspending. Across the co_awaits of a fetch or a write-back, other coroutines of the node run
-// and may change the cache: an entry changed during its write-back stays dirty.
+// suspending. Across the co_awaits of a fetch or a flush, other coroutines of the node run and
+// may change the cache: a flush writes its snapshot, and an entry changed since stays dirty.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +57,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dsys/core/context.hpp"
 #include "dsys/extent/client.hpp"
@@ -77,16 +88,17 @@ class ExtentCache final : public extent::Store {
   // that only for a fresh inum (lab 2's create, lab 4's mkdir).
   // Tested by: every test.
   core::Task<extent::Result<void>> put(extent::ExtentId id, std::string data) override;
-  // Into the cache only: a new extent is simply forgotten (the server never hears of it); any
-  // other becomes a removal, written back by the next flush. Later gets are not_found.
+  // Into the cache only: a new extent is simply forgotten (the server never hears of it), unless
+  // a running flush is writing it; any other becomes a removal, written back by the next flush.
+  // Later gets are not_found.
   // Tested by: "lab 6: each of two clients creates 100 files and deletes 99 ...", "lab 6: an
-  // unlink in one client ...".
+  // unlink in one client ...", "lab 6: a new file unlinked while a flush is writing it ...".
   core::Task<extent::Result<void>> remove(extent::ExtentId id) override;
 
   // Before lock `id` goes back to the server (the release callback): writes back everything
   // dirty, in the order above, then drops `id` and every other clean extent whose lock the node
   // does not have. Tested by: "lab 6: a write by one client is seen by the other ...", the
-  // crash tests.
+  // crash tests, "lab 6: a flush writes what the cache held when it began ...".
   core::Task<void> flush(extent::ExtentId id);
   // Writes back everything dirty, in the order above (and drops what flush drops): when the
   // yfs client is about to go (Node::finish). Tested by: "lab 6: each of two clients ...".
@@ -110,15 +122,27 @@ class ExtentCache final : public extent::Store {
     std::optional<std::string> data;  // none: only the attributes are known
     extent::Attributes attributes;
     bool dirty = false;
-    bool fresh = false;    // new: the server has never had it
-    bool removed = false;  // removed here, not yet on the server
+    bool fresh = false;         // new: the server has never had it
+    bool removed = false;       // removed here, not yet on the server
+    bool writing = false;       // in the running flush's snapshot, not yet written back
+    std::uint64_t version = 0;  // changed(): every change bumps it
+  };
+  // One write-back of a flush, as its entry was when the flush took its snapshot.
+  struct Write {
+    extent::ExtentId id = 0;
     std::uint64_t version = 0;
+    bool removal = false;  // else a put of `data` and `attributes`
+    std::string data;
+    extent::Attributes attributes;
   };
   // Fills in `id` from the server: attributes, and the bytes too when `with_data`.
   core::Task<extent::Result<void>> fetch(extent::ExtentId id, bool with_data);
-  // Writes back one entry (if it is still dirty); false when it could not.
-  core::Task<bool> write_back(extent::ExtentId id);
-  core::Task<void> write_back_all();
+  // What a flush writes, in order (new extents, changed ones, removals), from the dirty entries
+  // as they are now; marks them `writing`. Does not suspend.
+  std::vector<Write> snapshot();
+  // Writes back one write of the snapshot; false when it could not (kWriteBackAttempts fails).
+  core::Task<bool> write_back(const Write& write);
+  core::Task<void> write_back_all(std::vector<Write> writes);
   void drop_unheld();
   void changed(Entry& e) { e.version = ++versions_; }
   std::map<extent::ExtentId, Entry> entries_;
@@ -126,8 +150,11 @@ class ExtentCache final : public extent::Store {
   bool flushing_ = false;
   core::Notifier flush_done_{ctx_};
   // SOLUTION STUB
-  // // Your state: per extent, its bytes (if known), its attributes, and whether it is dirty, new
-  // // or removed; something to run one flush at a time (a flag and a core::Notifier).
+  // // Your state: per extent, its bytes (if known), its attributes, whether it is dirty, new or
+  // // removed, a version that every change bumps, and whether the running flush is writing it
+  // // (its snapshot has it, not yet written back); something to run one flush at a time (a flag
+  // // and a core::Notifier). And helpers of your own: a flush's snapshot (per write: the id, its
+  // // bytes, attributes and version, and whether it is a removal), and the write-back of one.
   // SOLUTION END
 };
 

@@ -239,7 +239,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: a write by one client is seen by the other once the lock has moved, never a stale "
     "read",
-    "[lab6][part2][points:12][timeout:120]") {
+    "[lab6][part2][points:10][timeout:120]") {
   Cluster c(604, "lab6-coherent", 2);
   const Inum f = c.create(1, kRootInum, "shared");
   for (int round = 0; round < 30; ++round) {
@@ -261,7 +261,7 @@ TEST_CASE(
 }
 
 TEST_CASE("lab 6: interleaved writes to one file from two clients leave the last writer's data",
-          "[lab6][part2][points:8][timeout:120]") {
+          "[lab6][part2][points:7][timeout:120]") {
   Cluster c(605, "lab6-interleaved", 2);
   const Inum f = c.create(1, kRootInum, "both");
   for (int round = 0; round < 10; ++round) {
@@ -300,7 +300,7 @@ TEST_CASE("lab 6: interleaved writes to one file from two clients leave the last
 TEST_CASE(
     "lab 6: an unlink in one client makes lookup fail in the other, and the name can be made "
     "again",
-    "[lab6][part2][points:8][timeout:60]") {
+    "[lab6][part2][points:7][timeout:60]") {
   Cluster c(606, "lab6-unlink", 2);
   const Inum f = c.create(1, kRootInum, "gone");
   c.write(1, f, "soon gone");
@@ -387,7 +387,7 @@ std::uint64_t create_and_delete(std::uint64_t seed, std::string label) {
 TEST_CASE(
     "lab 6: each of two clients creates 100 files and deletes 99 in its own directory, with "
     "at least 10 times fewer extent RPCs than lab 5",
-    "[lab6][part1][part2][points:12][timeout:180]") {
+    "[lab6][part1][part2][points:10][timeout:180]") {
   const auto lab5 = create_and_delete<Lab5Yfs>(607, "lab6-lab5-baseline");
   const auto lab6 = create_and_delete<Lab6Yfs>(607, "lab6-own-dirs");
   std::cout << fmt::format(
@@ -498,7 +498,7 @@ bool extent_traffic(const dsys::sim::NodeEvent& e, NodeId server) {
 TEST_CASE(
     "lab 6: a crash at every point of a flush leaves the directories well formed, and the "
     "other client goes on once the crashed one restarts",
-    "[lab6][part1][part2][points:14][timeout:300]") {
+    "[lab6][part1][part2][points:12][timeout:300]") {
   // First, uncrashed: how many messages client 1 exchanges with the extent server while the
   // other client's readdir makes it flush.
   std::uint64_t points = 0;
@@ -557,7 +557,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: a client crash loses only its own unflushed writes, and the other client goes on "
     "once it restarts",
-    "[lab6][part2][points:10][timeout:120]") {
+    "[lab6][part2][points:8][timeout:120]") {
   Cluster c(610, "lab6-crash-loses", 2);
   const Inum mine = c.create(1, kRootInum, "mine");
   c.write(1, mine, "A1");
@@ -576,6 +576,123 @@ TEST_CASE(
   c.write(2, mine, "B2");
   CHECK(c.read(1, mine) == "B2");
   CHECK(c.read(1, theirs) == "B1");
+}
+
+// ------------------------------------------------------------ flushes while the node goes on
+
+namespace {
+
+// Makes client 1 flush (`op`, run through client 2, takes a lock client 1 has), and runs the
+// world until client 1 sends the flush's first write-back to the extent server: the flush has
+// taken what it will write, and its step 1 (a new extent) is on its way. Returns op's result.
+template <class F>
+auto flush_under_way(Cluster& c, F op) {
+  bool sent = false;
+  const NodeId one = c.yfs.client(1);
+  c.world.on_node_event(one, [&](const dsys::sim::NodeEvent& e) {
+    if (e.kind == dsys::sim::NodeEvent::Kind::send && e.peer == c.yfs.server()) sent = true;
+  });
+  auto result = c.yfs.start(2, std::move(op));
+  const bool under_way = c.world.run_until([&] { return sent; }, 10min);
+  c.world.on_node_event(one, nullptr);
+  INFO("client 1 never wrote back to the extent server when client 2 took its lock");
+  REQUIRE(under_way);
+  return result;
+}
+
+// Runs `op` through client 1 to its end, at once: in no simulated time, so while the write-back
+// that client 1 has just sent has no reply yet (messages take at least 1 ms).
+template <class F>
+void meanwhile(Cluster& c, F op) {
+  const auto began = c.world.now();
+  auto done = c.yfs.start(1, std::move(op));
+  const bool finished = c.world.run_until([&] { return done->has_value(); }, 1min);
+  INFO("client 1's operations during its flush did not finish");
+  REQUIRE(finished);
+  const bool at_once = c.world.now() == began;
+  INFO(
+      "client 1's operations during its flush took simulated time: they need no RPC (client 1 "
+      "has their locks and extents, and the unlink of a new file takes no lock of its own)");
+  REQUIRE(at_once);
+  INFO("client 1's operations during its flush: " << **done);
+  REQUIRE((*done)->empty());
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 6: a flush writes what the cache held when it began: a file created meanwhile is never "
+    "named on the server before its extent is there, and the next flush writes it",
+    "[lab6][part1][points:5][timeout:60]") {
+  Cluster c(611, "lab6-flush-snapshot", 2, false);
+  auto one = c.yfs.run(1, [](auto& fs) { return fs.mkdir(kRootInum, "one"); });
+  REQUIRE(one);
+  auto two = c.yfs.run(1, [](auto& fs) { return fs.mkdir(kRootInum, "two"); });
+  REQUIRE(two);
+  const Inum f = c.create_here(1, *two, "f");
+  c.write(1, f, "v0");
+  c.yfs.settle();  // on the server, and every lock back there
+  // Client 1 holds the locks of both directories and of f, and has changed f and one (a new
+  // file, "early") in its cache only.
+  c.write(1, f, "v1");
+  c.create_here(1, *one, "early");
+  CHECK(c.names(1, *two) == std::set<std::string>{"f"});
+  // Client 2's readdir of one makes client 1 flush: "early" first (step 1), then one and f.
+  auto listing = flush_under_way(c, [d = *one](auto& fs) { return fs.readdir(d); });
+  // While "early" is on its way, client 1 creates "late" in two and writes f again (it holds
+  // both locks). This flush must not write two, which now names "late": the server would hold
+  // a directory naming an extent it does not have (checked after every event).
+  meanwhile(c, [d = *two, f](auto& fs) -> Task<std::string> {
+    auto late = co_await fs.create(d, "late");
+    if (!late) co_return fmt::format("create late: {}", to_string(late.error()));
+    auto n = co_await fs.write(f, 0, "v2");
+    if (!n) co_return fmt::format("write f: {}", to_string(n.error()));
+    co_return "";
+  });
+  c.finish(std::vector{listing});
+  REQUIRE(**listing);
+  std::set<std::string> names;
+  for (const auto& e : ***listing) names.insert(e.name);
+  CHECK(names == std::set<std::string>{"early"});
+  // What changed during the flush is written by the next one (client 2 takes the locks).
+  CHECK(c.read(2, f) == "v2");
+  CHECK(c.names(2, *two) == std::set<std::string>{"f", "late"});
+  CHECK(c.yfs.directory_problem().empty());
+}
+
+TEST_CASE(
+    "lab 6: a new file unlinked while a flush is writing it leaves no extent behind on the "
+    "server",
+    "[lab6][part1][points:5][timeout:60]") {
+  Cluster c(612, "lab6-flush-unlink", 2, false);
+  auto one = c.yfs.run(1, [](auto& fs) { return fs.mkdir(kRootInum, "one"); });
+  REQUIRE(one);
+  auto two = c.yfs.run(1, [](auto& fs) { return fs.mkdir(kRootInum, "two"); });
+  REQUIRE(two);
+  c.yfs.settle();  // on the server, and every lock back there
+  // Client 1 holds the locks of both directories, and creates "brief" in one: new, in its
+  // cache only.
+  const Inum brief = c.create_here(1, *one, "brief");
+  CHECK(c.names(1, *two).empty());
+  // Client 2's readdir of two makes client 1 flush: "brief" first (step 1), then one.
+  auto listing = flush_under_way(c, [d = *two](auto& fs) { return fs.readdir(d); });
+  // While the put of "brief" is on its way, client 1 unlinks it (it holds one's lock, and a new
+  // file needs none). The put lands all the same: the server must not keep it.
+  meanwhile(c, [d = *one](auto& fs) -> Task<std::string> {
+    auto gone = co_await fs.unlink(d, "brief");
+    if (!gone) co_return fmt::format("unlink brief: {}", to_string(gone.error()));
+    co_return "";
+  });
+  c.finish(std::vector{listing});
+  REQUIRE(**listing);
+  CHECK((**listing)->empty());
+  c.yfs.settle();  // everything written back
+  CHECK(c.names(2, *one).empty());
+  INFO("the extent server's directories: " << c.yfs.directory_problem());
+  CHECK(c.yfs.directory_problem().empty());
+  INFO("brief was unlinked: no directory names it, and the server must not keep its extent");
+  CHECK_FALSE(c.yfs.extent_server().peek(brief));
+  CHECK(c.yfs.extent_server().extents() == 3);  // the root, one and two
 }
 
 // ------------------------------------------------------------ real processes and FUSE mounts
