@@ -39,6 +39,10 @@ namespace dsys::lab7 {
 using paxos::Instance;
 using paxos::ProposalNumber;
 
+// Whether this node may help decide a new view now (given; lab 8: a replica that holds the
+// replicated state, Viewstamped Replication's recovery rule). Null: always.
+using MayVote = std::function<bool()>;
+
 // What an acceptor knows of one instance.
 struct AcceptorState {
   ProposalNumber n_h;                  // the highest prepare it promised (none: {0, 0})
@@ -65,8 +69,10 @@ class Acceptor {
   // Decide or from learn(); not for the decisions read back at start (see decisions()).
   using OnDecided = std::function<void(Instance, const std::string& value)>;
 
-  // Reads the log back, then serves. (The service registration is given.)
-  Acceptor(core::Context& ctx, OnDecided on_decided = nullptr);
+  // Reads the log back, then serves. (The service registration is given: while `may_vote` says
+  // no, it refuses every Prepare and Accept of an instance not decided here, as rejected, before
+  // they reach prepare() and accept().)
+  Acceptor(core::Context& ctx, OnDecided on_decided = nullptr, MayVote may_vote = nullptr);
 
   // Tested by: every lab 7 test; test 1, "lab 7: an acceptor keeps its promises, acceptances
   // and decisions across restarts".
@@ -88,9 +94,14 @@ class Acceptor {
   core::Task<paxos::PrepareReply> prepare(const paxos::PrepareRequest& request);
   core::Task<paxos::AcceptReply> accept(const paxos::AcceptRequest& request);
   core::Task<rpc::Empty> decide(const paxos::DecideRequest& request);
+  // (Given.) prepare() and accept(), unless this node may not vote now (MayVote).
+  core::Task<paxos::PrepareReply> prepare_if_voting(const paxos::PrepareRequest& request);
+  core::Task<paxos::AcceptReply> accept_if_voting(const paxos::AcceptRequest& request);
+  bool abstains(Instance instance) const;
 
   core::Context& ctx_;
   OnDecided on_decided_;
+  MayVote may_vote_;
   core::DurableLog log_;
   std::map<Instance, std::string> decisions_;
   std::uint64_t highest_round_ = 0;

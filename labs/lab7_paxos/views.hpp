@@ -75,9 +75,10 @@ class Views {
   using OnPropose = std::function<void(Instance, const std::string& value)>;
 
   // `first` is the first node's address (view 1 = {first}). Reads the views the acceptor has
-  // decided, then starts joining or heartbeating.
+  // decided, then starts joining or heartbeating. While `may_vote` says no, this node proposes
+  // no view but its own joining (the others remove whom they suspect).
   Views(core::Context& ctx, core::Address first, Acceptor& acceptor, Proposer& proposer,
-        OnView on_view = nullptr, OnPropose on_propose = nullptr);
+        OnView on_view = nullptr, OnPropose on_propose = nullptr, MayVote may_vote = nullptr);
 
   // The acceptor learned that `instance` is decided (Acceptor::OnDecided): the view it names.
   void learned(Instance instance, const std::string& value);
@@ -106,6 +107,7 @@ class Views {
   Proposer& proposer_;
   OnView on_view_;
   OnPropose on_propose_;
+  MayVote may_vote_;
   std::map<Instance, View> views_;
   std::map<core::Address, core::Time> last_answer_;  // of the peers this node pings
   struct Open {

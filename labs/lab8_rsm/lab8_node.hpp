@@ -36,11 +36,16 @@ class BasicReplica {
   BasicReplica(core::Context& ctx, core::Address first, Rsm::OnExecute on_execute = nullptr,
                lab7::Views::OnView on_view = nullptr)
       : on_view_(std::move(on_view)),
-        paxos_(ctx, first,
-               [this](const lab7::View& v) {
-                 rsm_->on_view(v);
-                 if (on_view_) on_view_(v);
-               }),
+        paxos_(
+            ctx, first,
+            [this](const lab7::View& v) {
+              rsm_->on_view(v);
+              if (on_view_) on_view_(v);
+            },
+            nullptr,
+            // A replica that restarted helps form views again once it has the state (VR's
+            // recovery rule): else two restarted replicas could form a view without it.
+            [this] { return rsm_ && rsm_->has_state(); }),
         service_(
             ctx, [this] { return rsm_->now(); }, [this] { return rsm_->primary(); }),
         rsm_(std::make_unique<Rsm>(ctx, paxos_.views(), service_, std::move(on_execute))) {}

@@ -61,6 +61,13 @@ bool Rsm::primary() const {
   return false;
 }
 
+bool Rsm::has_state() const {
+  // TODO(lab8 part 1): a state was installed here since this replica started (or it made one,
+  // as the primary of a view change).
+  dsys::unimplemented("Rsm::has_state");
+  return false;
+}
+
 Viewstamp Rsm::last() const {
   // TODO(lab8 part 1): the last request executed here.
   dsys::unimplemented("Rsm::last");

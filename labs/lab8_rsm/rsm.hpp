@@ -19,11 +19,12 @@
 //    once); refuse the rest;
 //  - the view change: whenever this replica becomes the primary of a view (and whenever a backup
 //    refuses an execute, or does not answer within kExecuteTimeout), stop ordering, fetch every
-//    member's (viewstamp, state), install the highest on every member, with a new epoch, and
-//    only then order again;
-//  - a restarted replica has no state, but may still be a member of its view (it came back
-//    before the others noticed): until a state is installed on it, it asks its primary for a
-//    view change (rsm::Rejoin) every kFetchTimeout;
+//    member's (viewstamp, state), install the highest of those that hold a state on every
+//    member, with a new epoch, and only then order again;
+//  - a restarted replica has no state (has_state() is false, and so is its fetch reply's), but
+//    may still be a member of its view (it came back before the others noticed): until a state
+//    is installed on it, it asks its primary for a view change (rsm::Rejoin) every
+//    kFetchTimeout. Until then it helps form no view (lab8_node.hpp gives has_state() to lab 7);
 //  - the table of replies: per client, the replies of its requests at or above its done_below;
 //    it is part of the state (snapshot and restore), so it survives a fail-over.
 //
@@ -100,6 +101,11 @@ class Rsm {
   bool primary() const;
   // The last request this replica executed.
   Viewstamp last() const;
+  // This replica holds the service's state: since it started, a view change installed one here
+  // (or, as a primary, it finished one). Until then it may not help form a view (lab8_node.hpp
+  // passes this to lab 7's layer as its MayVote), and a view change takes no state from it.
+  // Tested by: "lab 8: two of three replicas restart without state ...".
+  bool has_state() const;
 
   // For the RSM's own tests: the state as snapshot() makes it, with the table of replies.
   std::string state() const;

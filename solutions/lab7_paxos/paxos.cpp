@@ -40,9 +40,10 @@ std::size_t majority(std::size_t n) {
 }  // namespace
 // SOLUTION END
 
-Acceptor::Acceptor(core::Context& ctx, OnDecided on_decided)
+Acceptor::Acceptor(core::Context& ctx, OnDecided on_decided, MayVote may_vote)
     : ctx_(ctx),
       on_decided_(std::move(on_decided)),
+      may_vote_(std::move(may_vote)),
       log_(ctx, std::string(kLogKey)),
       service_(ctx, paxos::kService, "paxos", {.refuse_other_incarnations = false}) {
   // SOLUTION BEGIN
@@ -81,11 +82,37 @@ Acceptor::Acceptor(core::Context& ctx, OnDecided on_decided)
   // // highest_round_ from them (a record that does not decode: skip it, and say so in ctx_.log).
   // SOLUTION END
   service_.serve<paxos::Prepare>(
-      [this](const PrepareRequest& r, const rpc::CallInfo&) { return prepare(r); });
+      [this](const PrepareRequest& r, const rpc::CallInfo&) { return prepare_if_voting(r); });
   service_.serve<paxos::Accept>(
-      [this](const AcceptRequest& r, const rpc::CallInfo&) { return accept(r); });
+      [this](const AcceptRequest& r, const rpc::CallInfo&) { return accept_if_voting(r); });
   service_.serve<paxos::Decide>(
       [this](const paxos::DecideRequest& r, const rpc::CallInfo&) { return decide(r); });
+}
+
+bool Acceptor::abstains(Instance instance) const {
+  return may_vote_ && !may_vote_() && !state(instance).decided;
+}
+
+// A refusal says rejected, with an n_h not below the request's n: the proposer tries a higher
+// number later, and by then this node may vote (or a majority without it has decided).
+core::Task<PrepareReply> Acceptor::prepare_if_voting(const PrepareRequest& request) {
+  if (!abstains(request.instance)) co_return co_await prepare(request);
+  PrepareReply refused;
+  refused.outcome = Outcome::rejected;
+  refused.instance = request.instance;
+  refused.n = request.n;
+  refused.n_h = std::max(state(request.instance).n_h, request.n);
+  co_return refused;
+}
+
+core::Task<AcceptReply> Acceptor::accept_if_voting(const AcceptRequest& request) {
+  if (!abstains(request.instance)) co_return co_await accept(request);
+  AcceptReply refused;
+  refused.outcome = Outcome::rejected;
+  refused.instance = request.instance;
+  refused.n = request.n;
+  refused.n_h = std::max(state(request.instance).n_h, request.n);
+  co_return refused;
 }
 
 // SOLUTION BEGIN

@@ -40,12 +40,13 @@ std::optional<std::vector<core::Address>> decode_members(const std::string& valu
 }
 
 Views::Views(core::Context& ctx, core::Address first, Acceptor& acceptor, Proposer& proposer,
-             OnView on_view, OnPropose on_propose)
+             OnView on_view, OnPropose on_propose, MayVote may_vote)
     : ctx_(ctx),
       acceptor_(acceptor),
       proposer_(proposer),
       on_view_(std::move(on_view)),
       on_propose_(std::move(on_propose)),
+      may_vote_(std::move(may_vote)),
       service_(ctx, paxos::kViewService, "views"),
       tasks_(ctx) {
   views_[1] = View{1, {first}};
@@ -160,6 +161,10 @@ core::Task<void> Views::heartbeat() {
     }
   }
   if (!suspect && !stuck(view.number + 1)) co_return;
+  if (may_vote_ && !may_vote_()) {
+    ctx_.log("may not help form a view yet (no state here): leaving it to the others");
+    co_return;
+  }
   if (!suspect) {
     ctx_.log(
         "instance {} was accepted here {} ms ago and is not decided: finishing it", view.number + 1,

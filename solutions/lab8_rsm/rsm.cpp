@@ -128,6 +128,17 @@ bool Rsm::primary() const {
   // SOLUTION END
 }
 
+bool Rsm::has_state() const {
+  // SOLUTION BEGIN
+  return !stateless_;
+  // SOLUTION STUB
+  // // TODO(lab8 part 1): a state was installed here since this replica started (or it made one,
+  // // as the primary of a view change).
+  // dsys::unimplemented("Rsm::has_state");
+  // return false;
+  // SOLUTION END
+}
+
 Viewstamp Rsm::last() const {
   // SOLUTION BEGIN
   return last_;
@@ -284,6 +295,7 @@ rsm::FetchReply Rsm::fetch(const rsm::FetchRequest& f, core::Address from) {
   executed_.notify_all();
   if (executing_) return r;  // (a service that waits in a handler: ask again)
   r.ok = true;
+  r.has_state = !stateless_;
   r.last = last_;
   r.state = state();
   return r;
@@ -348,15 +360,19 @@ core::Task<void> Rsm::view_change(std::uint64_t generation) {
     }
     auto fetched = co_await core::when_all(ctx_, std::move(fetches));
     if (!current()) break;
+    // The highest state among the members that hold one (a restarted replica's empty state is
+    // none). When no member holds one, the service is starting (view 1's primary, alone).
     Viewstamp best = last_;
     std::string best_state = state();
+    bool best_held = !stateless_;
     bool all = true;
     for (auto& f : fetched) {
       if (!f || !f->ok) {
         all = false;
-      } else if (f->last > best) {
+      } else if (f->has_state && (!best_held || f->last > best)) {
         best = f->last;
         best_state = std::move(f->state);
+        best_held = true;
       }
     }
     if (all) {
