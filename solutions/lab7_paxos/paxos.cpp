@@ -95,24 +95,24 @@ bool Acceptor::abstains(Instance instance) const {
 
 // A refusal says rejected, with an n_h not below the request's n: the proposer tries a higher
 // number later, and by then this node may vote (or a majority without it has decided).
-core::Task<PrepareReply> Acceptor::prepare_if_voting(const PrepareRequest& request) {
-  if (!abstains(request.instance)) co_return co_await prepare(request);
-  PrepareReply refused;
+template <class Reply, class Request>
+static Reply refusal(const Request& request, ProposalNumber n_h) {
+  Reply refused;
   refused.outcome = Outcome::rejected;
   refused.instance = request.instance;
   refused.n = request.n;
-  refused.n_h = std::max(state(request.instance).n_h, request.n);
-  co_return refused;
+  refused.n_h = std::max(n_h, request.n);
+  return refused;
+}
+
+core::Task<PrepareReply> Acceptor::prepare_if_voting(const PrepareRequest& request) {
+  if (!abstains(request.instance)) co_return co_await prepare(request);
+  co_return refusal<PrepareReply>(request, state(request.instance).n_h);
 }
 
 core::Task<AcceptReply> Acceptor::accept_if_voting(const AcceptRequest& request) {
   if (!abstains(request.instance)) co_return co_await accept(request);
-  AcceptReply refused;
-  refused.outcome = Outcome::rejected;
-  refused.instance = request.instance;
-  refused.n = request.n;
-  refused.n_h = std::max(state(request.instance).n_h, request.n);
-  co_return refused;
+  co_return refusal<AcceptReply>(request, state(request.instance).n_h);
 }
 
 // SOLUTION BEGIN
