@@ -43,8 +43,9 @@ Rsm::Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service, OnExecut
 }
 
 void Rsm::on_view(const lab7::View& view) {
-  // TODO(lab8 part 1): a new view: stop executing in the old epoch; the new primary starts
-  // the view change (a task: tasks_.spawn).
+  // TODO(lab8 part 1): a new view: stop executing in the old epoch; a replica out of the
+  // view no longer holds the state (has_state); the new primary starts the view change (a
+  // task: tasks_.spawn).
   (void)view;
   dsys::unimplemented("Rsm::on_view");
 }
@@ -62,8 +63,8 @@ bool Rsm::primary() const {
 }
 
 bool Rsm::has_state() const {
-  // TODO(lab8 part 1): a state was installed here since this replica started (or it made one,
-  // as the primary of a view change).
+  // TODO(lab8 part 1): a state was installed here (or this replica, the primary, finished a
+  // view change) since it started, and no view has left it out since.
   dsys::unimplemented("Rsm::has_state");
   return false;
 }

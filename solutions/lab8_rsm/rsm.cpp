@@ -93,16 +93,18 @@ rsm::InvokeReply Rsm::redirect() const {
 
 void Rsm::on_view(const lab7::View& view) {
   // SOLUTION BEGIN
-  (void)view;
   // A new view: whatever epoch a backup had is over (the new primary installs a new one), and a
-  // new primary must bring every member to one state before it orders anything.
+  // new primary must bring every member to one state before it orders anything. A replica out of
+  // the view holds no state from now on: the view goes on without it, and what it kept ages.
+  if (!view.has(ctx_.address())) stateless_ = true;
   epoch_ = 0;
   ready_ = false;
   executed_.notify_all();
   if (leads()) start_view_change();
   // SOLUTION STUB
-  // // TODO(lab8 part 1): a new view: stop executing in the old epoch; the new primary starts
-  // // the view change (a task: tasks_.spawn).
+  // // TODO(lab8 part 1): a new view: stop executing in the old epoch; a replica out of the
+  // // view no longer holds the state (has_state); the new primary starts the view change (a
+  // // task: tasks_.spawn).
   // (void)view;
   // dsys::unimplemented("Rsm::on_view");
   // SOLUTION END
@@ -132,8 +134,8 @@ bool Rsm::has_state() const {
   // SOLUTION BEGIN
   return !stateless_;
   // SOLUTION STUB
-  // // TODO(lab8 part 1): a state was installed here since this replica started (or it made one,
-  // // as the primary of a view change).
+  // // TODO(lab8 part 1): a state was installed here (or this replica, the primary, finished a
+  // // view change) since it started, and no view has left it out since.
   // dsys::unimplemented("Rsm::has_state");
   // return false;
   // SOLUTION END
@@ -346,6 +348,7 @@ core::Task<void> Rsm::view_change(std::uint64_t generation) {
   auto current = [&] {
     return generation == generation_ && leads() && views_.current().number == view;
   };
+  bool warned = false;
   while (current()) {
     while (executing_ && current()) co_await executed_.wait_until(ctx_.now() + 10ms);
     if (!current()) break;
@@ -361,7 +364,8 @@ core::Task<void> Rsm::view_change(std::uint64_t generation) {
     auto fetched = co_await core::when_all(ctx_, std::move(fetches));
     if (!current()) break;
     // The highest state among the members that hold one (a restarted replica's empty state is
-    // none). When no member holds one, the service is starting (view 1's primary, alone).
+    // none). When no member holds one, only the first view starts from the empty state: in any
+    // later one the state is out of this view (or lost), and the view change waits.
     Viewstamp best = last_;
     std::string best_state = state();
     bool best_held = !stateless_;
@@ -374,6 +378,11 @@ core::Task<void> Rsm::view_change(std::uint64_t generation) {
         best_state = std::move(f->state);
         best_held = true;
       }
+    }
+    if (all && !best_held && view != 1) {
+      if (!warned) ctx_.log("rsm: view {}: no member holds the state: waiting", view);
+      warned = true;
+      all = false;
     }
     if (all) {
       rsm::Epoch epoch = 0;

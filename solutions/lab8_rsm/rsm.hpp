@@ -20,7 +20,8 @@
 //  - the view change: whenever this replica becomes the primary of a view (and whenever a backup
 //    refuses an execute, or does not answer within kExecuteTimeout), stop ordering, fetch every
 //    member's (viewstamp, state), install the highest of those that hold a state on every
-//    member, with a new epoch, and only then order again;
+//    member, with a new epoch, and only then order again (when no member holds one, only view 1
+//    starts from the empty state: a later view waits);
 //  - a restarted replica has no state (has_state() is false, and so is its fetch reply's), but
 //    may still be a member of its view (it came back before the others noticed): until a state
 //    is installed on it, it asks its primary for a view change (rsm::Rejoin) every
@@ -102,7 +103,8 @@ class Rsm {
   // The last request this replica executed.
   Viewstamp last() const;
   // This replica holds the service's state: since it started, a view change installed one here
-  // (or, as a primary, it finished one). Until then it may not help form a view (lab8_node.hpp
+  // (or, as a primary, it finished one), and no view has left it out since (a replica out of the
+  // view holds none: what it kept ages). Until then it may not help form a view (lab8_node.hpp
   // passes this to lab 7's layer as its MayVote), and a view change takes no state from it.
   // Tested by: "lab 8: two of three replicas restart without state ...".
   bool has_state() const;
@@ -146,7 +148,7 @@ class Rsm {
   Viewstamp ordered_;             // the primary: the last viewstamp it gave
   rsm::Epoch epoch_ = 0;          // the epoch executes are accepted in (0: none, frozen)
   bool ready_ = false;            // the primary: its view change is done
-  bool stateless_ = true;         // nothing installed since this replica started
+  bool stateless_ = true;         // nothing installed since it started or a view left it out
   bool executing_ = false;        // a request is running in the service
   std::uint64_t generation_ = 0;  // counts view changes started, to stop the older ones
   bool changing_ = false;         // a view change task runs

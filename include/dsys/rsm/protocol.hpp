@@ -157,7 +157,8 @@ struct FetchReply {
   bool ok = false;         // false: the sender is not the primary of this replica's view
   Viewstamp last;          // the last request this replica executed
   std::string state;       // its whole state (the service's, and the table of replies)
-  bool has_state = false;  // false: it restarted and was given no state since (last, state: none)
+  bool has_state = false;  // false: it restarted or was out of the view, and was given no state
+                           // since (last, state: none)
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
     ar& ok& last& state& has_state;
