@@ -588,7 +588,7 @@ TEST_CASE(
 // ------------------------------------------------------------ the classic rsm_tester 8-16
 
 TEST_CASE("lab 8: (rsm_tester 8) three replicas serve the lock workload",
-          "[lab8][part1][part2][part3][points:6][timeout:300]") {
+          "[lab8][part1][part2][part3][points:4][timeout:300]") {
   lock_test(821, "lab8-t8", 3, [](TestWorld&, Cluster<LockReplica>&) {});
 }
 
@@ -649,7 +649,7 @@ TEST_CASE(
 
 TEST_CASE(
     "lab 8: (rsm_tester 14) five replicas; backups die at breakpoints rsm:ordered and rsm:executed",
-    "[lab8][part1][part2][part3][points:6][timeout:300]") {
+    "[lab8][part1][part2][part3][points:5][timeout:300]") {
   lock_test(827, "lab8-t14", 5,
             [](TestWorld& world, Cluster<LockReplica>& c) {
               world.crash_at_breakpoint(c.id(4), "rsm:ordered", 15);
@@ -841,6 +841,24 @@ TEST_CASE(
   // ./dsys explore lab8 runs this scenario for many more seeds, in one process
   // (dsys/testing/scenario.hpp).
   CHECK(dsys::testing::run_scenario_seeds(10, random_scenario, "a final check failed") == 0);
+}
+
+TEST_CASE(
+    "lab 8: the random scenario on the seeds ./dsys explore once failed (11853, 24241 and 26324 "
+    "lost the lock table to restarted replicas; 15407 and 22157 to views left without it)",
+    "[lab8][part1][part2][part3][points:3][timeout:300]") {
+  // Recorded seeds: the scenario has changed since some of them failed, so they may no longer
+  // take the path they took then, but each is a schedule a reference once got wrong. (Replay
+  // one: DSYS_SEED=S with this test's name.)
+  const char* replay = std::getenv("DSYS_SEED");
+  if (replay != nullptr) {
+    random_scenario(0, true);  // the TestWorld takes DSYS_SEED
+    return;
+  }
+  for (std::uint64_t seed : {11853, 24241, 26324, 15407, 22157}) {
+    INFO("seed " << seed);
+    random_scenario(seed, false);
+  }
 }
 
 // ------------------------------------------------------------ real processes
