@@ -97,14 +97,19 @@ void Rsm::on_view(const lab7::View& view) {
   // new primary must bring every member to one state before it orders anything. A replica out of
   // the view holds no state from now on: the view goes on without it, and what it kept ages.
   if (!view.has(ctx_.address())) stateless_ = true;
+  for (auto n = last_view_ + 1; last_view_ != 0 && n < view.number; ++n) {
+    auto known = views_.known().find(n);  // a view it missed: was it a member?
+    if (known == views_.known().end() || !known->second.has(ctx_.address())) stateless_ = true;
+  }
+  last_view_ = view.number;
   epoch_ = 0;
   ready_ = false;
   executed_.notify_all();
   if (leads()) start_view_change();
   // SOLUTION STUB
   // // TODO(lab8 part 1): a new view: stop executing in the old epoch; a replica out of the
-  // // view no longer holds the state (has_state); the new primary starts the view change (a
-  // // task: tasks_.spawn).
+  // // view (or of a view it missed, see views_.known()) no longer holds the state (has_state);
+  // // the new primary starts the view change (a task: tasks_.spawn).
   // (void)view;
   // dsys::unimplemented("Rsm::on_view");
   // SOLUTION END
@@ -155,7 +160,8 @@ std::string Rsm::state() const {
   // SOLUTION BEGIN
   return rpc::encode(Snapshot{rpc::encode(table_), service_.snapshot(), last_time_ns_});
   // SOLUTION STUB
-  // // TODO(lab8 part 1): the table of replies and service_.snapshot(), as one string.
+  // // TODO(lab8 part 1): the table of replies, service_.snapshot() and the last request's
+  // // time, as one string.
   // dsys::unimplemented("Rsm::state");
   // return {};
   // SOLUTION END
@@ -170,6 +176,7 @@ bool Rsm::restore_all(std::string_view state, Viewstamp last) {
   table_ = std::move(table);
   last_ = last;
   last_time_ns_ = s.time_ns;
+  now_ = core::Time(core::Duration(last_time_ns_));
   stateless_ = false;
   return true;
 }

@@ -36,8 +36,9 @@
 // acquires and releases is linearizable.
 //
 // Durability: none. The state lives in the replicas' memories: it survives as long as one member
-// of each view that has it lives (a restarted replica gets it by install). If every replica stops
-// at once, it is gone (the handout says why and what it would cost to keep).
+// of each view that has it lives (a restarted replica gets it by install). If every member of
+// the view stops at once, it is gone, and the restarted replicas wait for it (the handout says
+// why, what to do, and what it would cost to keep).
 //
 // Threading contract: one node; handlers and tasks interleave at their co_awaits only.
 #pragma once
@@ -94,8 +95,9 @@ class Rsm {
   // The view layer learned `view` (Views::OnView). Tested by: every lab 8 test.
   void on_view(const lab7::View& view);
 
-  // While a request executes: its time (the primary's clock when it ordered it). Tested by: "lab
-  // 8: a waiter that stops asking is forgotten ...".
+  // While a request executes: its time (the primary's clock when it ordered it); outside one,
+  // the time of the last request executed here (or installed). Tested by: "lab 8: a waiter that
+  // stops asking is forgotten ...".
   core::Time now() const;
   // This replica is the primary of its view and has finished the view change: the one that makes
   // callbacks. Tested by: "lab 8: revoke and retry ...".
@@ -149,6 +151,7 @@ class Rsm {
   rsm::Epoch epoch_ = 0;          // the epoch executes are accepted in (0: none, frozen)
   bool ready_ = false;            // the primary: its view change is done
   bool stateless_ = true;         // nothing installed since it started or a view left it out
+  std::uint64_t last_view_ = 0;   // the view on_view saw last
   bool executing_ = false;        // a request is running in the service
   std::uint64_t generation_ = 0;  // counts view changes started, to stop the older ones
   bool changing_ = false;         // a view change task runs

@@ -15,8 +15,10 @@
 //                           when it comes from the primary of its view, in the epoch the primary
 //                           last installed on it, and vs is the next viewstamp after its own;
 //                           one that arrives early waits a little for those before it.
-//   fetch(view, epoch)      a new primary -> member: your last viewstamp and your whole state.
-//   install(epoch, vs, s)   the primary -> member: your state is s, as of vs; accept executes of
+//   fetch(view)             a new primary -> member: your last viewstamp and your whole state
+//                           (and whether you hold one); execute nothing more until an install.
+//   install(view, epoch, vs, s)
+//                           the primary -> member: your state is s, as of vs; accept executes of
 //                           this epoch from now on.
 //   rejoin(view)            a restarted member that has had no install yet -> its primary: I
 //                           have no state; make a view change (it installs one on me).
