@@ -44,8 +44,8 @@ Rsm::Rsm(core::Context& ctx, lab7::Views& views, StateMachine& service, OnExecut
 
 void Rsm::on_view(const lab7::View& view) {
   // TODO(lab8 part 1): a new view: stop executing in the old epoch; a replica out of the
-  // view (or of a view it missed, see views_.known()) no longer holds the state (has_state);
-  // the new primary starts the view change (a task: tasks_.spawn).
+  // view no longer holds the state (has_state); the new primary starts the view change (a
+  // task: tasks_.spawn).
   (void)view;
   dsys::unimplemented("Rsm::on_view");
 }

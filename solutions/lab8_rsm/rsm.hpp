@@ -151,7 +151,6 @@ class Rsm {
   rsm::Epoch epoch_ = 0;          // the epoch executes are accepted in (0: none, frozen)
   bool ready_ = false;            // the primary: its view change is done
   bool stateless_ = true;         // nothing installed since it started or a view left it out
-  std::uint64_t last_view_ = 0;   // the view on_view saw last
   bool executing_ = false;        // a request is running in the service
   std::uint64_t generation_ = 0;  // counts view changes started, to stop the older ones
   bool changing_ = false;         // a view change task runs
