@@ -99,13 +99,17 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
     file(GLOB again_tests CONFIGURE_DEPENDS ${again_dir}/tests/*.cpp)
     list(APPEND tests ${again_tests})
   endforeach()
-  add_executable(${target}_tests ${tests} $<TARGET_OBJECTS:dsys_lab_main>)
-  target_link_libraries(${target}_tests PRIVATE ${target} Catch2::Catch2)
-  target_precompile_headers(${target}_tests REUSE_FROM dsys_lab_pch)
-  target_compile_definitions(${target}_tests PRIVATE DSYS_APPS_DIR="${out}")
+  # The tests' objects apart, so that a mutant's test program (below) links them as they are.
+  add_library(${target}_test_objects OBJECT ${tests})
+  target_link_libraries(${target}_test_objects PRIVATE ${target} Catch2::Catch2)
+  target_precompile_headers(${target}_test_objects REUSE_FROM dsys_lab_pch)
+  target_compile_definitions(${target}_test_objects PRIVATE DSYS_APPS_DIR="${out}")
   if(rerun)
-    target_compile_definitions(${target}_tests PRIVATE DSYS_RERUN=1)
+    target_compile_definitions(${target}_test_objects PRIVATE DSYS_RERUN=1)
   endif()
+  add_executable(${target}_tests $<TARGET_OBJECTS:${target}_test_objects>
+                                 $<TARGET_OBJECTS:dsys_lab_main>)
+  target_link_libraries(${target}_tests PRIVATE ${target} Catch2::Catch2)
   set_target_properties(${target}_tests PROPERTIES OUTPUT_NAME ${lab}_tests
                                                    RUNTIME_OUTPUT_DIRECTORY ${out})
   if(flavour STREQUAL "labs")
@@ -134,6 +138,34 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
   set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_DIR_${flavour} ${own})
   set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour} ${out})
   set_property(GLOBAL APPEND PROPERTY DSYS_LAB_${lab}_FLAVOURS ${flavour})
+  if(flavour STREQUAL "solutions")
+    _dsys_add_mutants(${lab} ${target})
+  endif()
+endfunction()
+
+# The mutants of a lab's reference that ./dsys mutate (tools/mutate.py) has written into this
+# build tree: ${CMAKE_BINARY_DIR}/mutants/<lab>/<name>/ holds the .cpp files of solutions/<dir>
+# that the mutant's patch changes, and nothing else. Its test program,
+# ${CMAKE_BINARY_DIR}/mutants/<lab>/<name>/<lab>_tests (target <lab>_mutant_<name>_tests), is
+# those files compiled as the solutions flavour compiles its own, linked before that flavour's
+# library (so the linker never takes that library's copies of them), with that flavour's test
+# objects: only the changed files compile. Its real-process tests would start the reference's
+# programs, so ./dsys mutate runs only the simulated ones.
+function(_dsys_add_mutants lab solutions_target)
+  file(GLOB mutants LIST_DIRECTORIES true CONFIGURE_DEPENDS ${CMAKE_BINARY_DIR}/mutants/${lab}/*)
+  foreach(dir ${mutants})
+    file(GLOB changed CONFIGURE_DEPENDS ${dir}/*.cpp)
+    if(NOT IS_DIRECTORY ${dir} OR NOT changed)
+      continue()
+    endif()
+    get_filename_component(name ${dir} NAME)
+    set(target ${lab}_mutant_${name}_tests)
+    add_executable(${target} EXCLUDE_FROM_ALL ${changed}
+                   $<TARGET_OBJECTS:${solutions_target}_test_objects>
+                   $<TARGET_OBJECTS:dsys_lab_main>)
+    target_link_libraries(${target} PRIVATE ${solutions_target} Catch2::Catch2)
+    set_target_properties(${target} PROPERTIES OUTPUT_NAME ${lab}_tests RUNTIME_OUTPUT_DIRECTORY ${dir})
+  endforeach()
 endfunction()
 
 # dsys_add_lab(NAME DIR [DEPENDS LAB...] [RERUN LAB...] [ROOT PATH])

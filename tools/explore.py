@@ -54,9 +54,10 @@ import time
 import grade  # tools/grade.py: how tests are listed and named to Catch2
 
 # A choices-file or record line of dsys/sim/strategies.hpp: "world K", "route WORD [CHOICES]",
-# "tiebreak CALL VALUE", "# comment". A decision here is (world, "route WORD") or (world,
-# "tiebreak CALL VALUE"); the record names every decision on time "o", so any other route word is
-# a fault (late, lost, duplicated, held back, or a delay other than the least).
+# "tiebreak CALL VALUE", "wake CALL NS", "# comment". A decision here is (world, "route WORD"),
+# (world, "tiebreak CALL VALUE") or (world, "wake CALL NS"); the record names every decision on
+# time "o", so any other route word is a fault (late, lost, duplicated, held back, or a delay
+# other than the least), and so is a late wake-up ("wake CALL 0" is one made on time).
 USAGE_ERROR = re.compile(r"DSYS_SCHEDULE(: |=\S*: )[^\n]*")  # not a replay line's DSYS_SCHEDULE=X
 
 
@@ -74,14 +75,25 @@ def parse_record(lines):
         elif words[0] == "route" and len(words) >= 2:
             decisions.append((max(world, 0), f"route {words[1]}"))
             choices.append(words[2] if len(words) > 2 else "o")
-        elif words[0] == "tiebreak" and len(words) == 3:
+        elif words[0] in ("tiebreak", "wake") and len(words) == 3:
             decisions.append((max(world, 0), line.strip()))
             choices.append(None)
     return decisions, choices
 
 
 def is_fault(decision):
-    return decision[1].startswith("route ") and decision[1] != "route o"
+    text = decision[1]
+    if text.startswith("wake "):
+        return not text.endswith(" 0")
+    return text.startswith("route ") and text != "route o"
+
+
+def on_time(decision):
+    """The decision made on time: a route "o", a wake-up at once."""
+    world, text = decision
+    if text.startswith("wake "):
+        return (world, " ".join(text.split()[:2]) + " 0")
+    return (world, "route o")
 
 
 class Run:
@@ -205,7 +217,7 @@ def shrink(program, test, seed, failing, work, timeout, budget):
                 break
             candidate = list(decisions)
             for i in faulty[start:start + group]:
-                candidate[i] = (candidate[i][0], "route o")
+                candidate[i] = on_time(candidate[i])
             if still_fails(candidate):
                 decisions, changed = candidate, True
         if not changed:

@@ -11,7 +11,8 @@ regions, each region is replaced by its stub text:
     // SOLUTION END
 
 A region without a STUB part is dropped whole. Files without markers are copied as they are.
-A lab's hidden tests (solutions/<lab dir>/hidden/) are the instructor's and are not copied.
+A lab's hidden tests (solutions/<lab dir>/hidden/) and its mutants (mutants/: the student bugs
+./dsys mutate grades) are the instructor's and are not copied.
 Each lab directory also gets STUDENT_FILES: the lab's files that have solution regions, which are
 the files the student writes (`./dsys submit` packs them, the autograder takes them).
 It does so in each tree that holds a solutions/: the kit's, and
@@ -96,7 +97,8 @@ def expected_tree(root):
     for directory, subdirectories, files in os.walk(solutions):
         rel_dir = os.path.relpath(directory, solutions)
         if os.sep not in rel_dir and rel_dir != ".":
-            subdirectories[:] = [d for d in subdirectories if d != "hidden"]  # the instructor's
+            # the instructor's: hidden tests, and the mutants (./dsys mutate) that show the reference
+            subdirectories[:] = [d for d in subdirectories if d not in ("hidden", "mutants")]
             written.setdefault(rel_dir, [])
         for name in sorted(files):
             full = os.path.join(directory, name)

@@ -292,7 +292,7 @@ def autograder_tree(kit, lab, base):
     tree = {}
     for path in kit_files(kit):
         parts = path.split("/")
-        if parts[0] == "solutions" and (len(parts) < 3 or parts[1] not in keep_reference or parts[2] == "hidden"):
+        if parts[0] == "solutions" and (len(parts) < 3 or parts[1] not in keep_reference or parts[2] in ("hidden", "mutants")):
             continue
         tree[path] = path
     hidden = os.path.join("solutions", labs[lab]["dir"], "hidden")

@@ -73,6 +73,8 @@ core::Task<void> LockStateMachine::revoke_until_returned(LockId lock, std::uint6
 }
 
 core::Task<void> LockStateMachine::send_retry(LockId lock, core::Address to, ClientId id) {
+  // A spawned task starts after the current event: a view change may have begun meanwhile.
+  if (!primary_()) co_return;
   rpc::Client& c = client_at(to);
   const rpc::Nonce bound = c.nonce();
   auto r = co_await c.call<lock::Retry>(lock::LockRequest(id, lock), 5s);

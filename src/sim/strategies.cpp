@@ -173,10 +173,24 @@ Routing ChoiceScheduler::route(std::uint32_t, std::uint32_t, const LinkFaults& f
   return r;
 }
 
-std::uint64_t ChoiceScheduler::tiebreak() {
+std::uint64_t AnswersByCall::next() {
   const std::uint64_t call = calls_++;
-  while (next_tie_ < ties_.size() && ties_[next_tie_].first < call) ++next_tie_;
-  return next_tie_ < ties_.size() && ties_[next_tie_].first == call ? ties_[next_tie_].second : 0;
+  while (next_answer_ < answers_.size() && answers_[next_answer_].first < call) ++next_answer_;
+  return next_answer_ < answers_.size() && answers_[next_answer_].first == call
+             ? answers_[next_answer_].second
+             : 0;
+}
+
+core::Duration ChoiceScheduler::wake_delay(core::Duration max) {
+  const std::uint64_t ns = wakes_.next();
+  return ns >= static_cast<std::uint64_t>(max.count())
+             ? max
+             : core::Duration(static_cast<std::int64_t>(ns));
+}
+
+core::Duration PctScheduler::wake_delay(core::Duration max) {
+  if (!rng_.chance(kDelayedWakeShare)) return {};
+  return core::Duration(rng_.between(1, max.count()));
 }
 
 Routing RecordingScheduler::route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) {
@@ -190,6 +204,13 @@ std::uint64_t RecordingScheduler::tiebreak() {
   const std::uint64_t t = inner_->tiebreak();
   if (t != 0) record_ += fmt::format("tiebreak {} {}\n", call, t);
   return t;
+}
+
+core::Duration RecordingScheduler::wake_delay(core::Duration max) {
+  const std::uint64_t call = wakes_++;
+  const core::Duration d = inner_->wake_delay(max);
+  if (d.count() != 0) record_ += fmt::format("wake {} {}\n", call, d.count());
+  return d;
 }
 
 namespace {
@@ -212,7 +233,7 @@ std::shared_ptr<Scheduler> choices_from_file(const std::string& path, std::size_
   std::ifstream in(path);
   if (!in) throw UsageError(fmt::format("DSYS_SCHEDULE: cannot read the choices file {}", path));
   std::vector<std::string> routes;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> ties;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> ties, wakes;
   std::uint64_t world = 0;  // the world the lines are for
   bool any_world_line = false;
   int number = 0;
@@ -238,18 +259,19 @@ std::shared_ptr<Scheduler> choices_from_file(const std::string& path, std::size_
       }
       if (!extra.empty()) refuse(line, "has more than a decision and the choices offered");
       if (world == world_index) routes.push_back(first);
-    } else if (what == "tiebreak") {
+    } else if (what == "tiebreak" || what == "wake") {
       std::uint64_t call = 0, value = 0;
       if (!parse_number(first, call) || !parse_number(second, value) || !extra.empty()) {
-        refuse(line, "is not 'tiebreak CALL VALUE'");
+        refuse(line, what == "wake" ? "is not 'wake CALL NS'" : "is not 'tiebreak CALL VALUE'");
       }
-      if (world == world_index) ties.emplace_back(call, value);
+      if (world == world_index) (what == "wake" ? wakes : ties).emplace_back(call, value);
     } else {
-      refuse(line, "is not a record line (world, route, tiebreak, # comment)");
+      refuse(line, "is not a record line (world, route, tiebreak, wake, # comment)");
     }
   }
   std::sort(ties.begin(), ties.end());
-  return std::make_shared<ChoiceScheduler>(std::move(routes), std::move(ties));
+  std::sort(wakes.begin(), wakes.end());
+  return std::make_shared<ChoiceScheduler>(std::move(routes), std::move(ties), std::move(wakes));
 }
 
 }  // namespace

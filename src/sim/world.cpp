@@ -217,7 +217,10 @@ class World::NodeHost final : public core::Host {
   }
   void cancel_timer(core::WaiterId) override {}  // a stale timer finds no waiter and is skipped
   void post_wake(core::WaiterId id) override {
-    world_.push(world_.now_, EventKind::wake, node_, incarnation_, node_, id);
+    const core::Duration max = world_.options_.max_wake_delay;
+    const core::Duration late =
+        max > core::Duration::zero() ? world_.scheduler_->wake_delay(max) : core::Duration::zero();
+    world_.push(world_.now_ + late, EventKind::wake, node_, incarnation_, node_, id);
   }
   void send(Address to, Bytes message) override {
     if (dead_) {

@@ -208,7 +208,7 @@ TEST_CASE("a notified waiter whose task is destroyed before it wakes passes the 
 
 TEST_CASE("when_all runs its tasks concurrently and returns their results in input order",
           "[core]") {
-  dsys::sim::World world({.seed = 21});
+  dsys::sim::World world({.seed = 21, .max_wake_delay = 0ms});  // exact times
   auto node = world.add_node("n");
   Context& ctx = world.context(node);
   Probe probe;
@@ -237,7 +237,7 @@ TEST_CASE("when_all runs its tasks concurrently and returns their results in inp
 }
 
 TEST_CASE("when_all of tasks without results returns when all have finished", "[core]") {
-  dsys::sim::World world({.seed = 22});
+  dsys::sim::World world({.seed = 22, .max_wake_delay = 0ms});  // exact times
   auto node = world.add_node("n");
   Context& ctx = world.context(node);
   int finished = 0;
@@ -446,7 +446,7 @@ TEST_CASE("first_k takes exactly k results whatever the order of simultaneous re
 
 TEST_CASE("with_deadline returns the result in time, or nullopt with the operation cancelled",
           "[core]") {
-  dsys::sim::World world({.seed = 41});
+  dsys::sim::World world({.seed = 41, .max_wake_delay = 0ms});  // exact times
   auto node = world.add_node("n");
   Context& ctx = world.context(node);
   Probe probe;

@@ -58,7 +58,8 @@ namespace {
 // The round trips of 100 echo calls, one after another, in a TestWorld (which reads
 // DSYS_SLOW_REPLIES).
 std::vector<dsys::core::Duration> echo_round_trips() {
-  dsys::testing::TestWorld world({.seed = 9, .trace = false});
+  // No late wake-ups: the round trips are the links' delays and the replies' hold-back alone.
+  dsys::testing::TestWorld world({.seed = 9, .trace = false, .max_wake_delay = 0ms});
   auto server = world.add_node<echo::Server>("server");
   auto client = world.add_node("client");
   std::vector<dsys::core::Duration> trips;

@@ -77,6 +77,7 @@ TEST_CASE("a recorded run, replayed from its choices, is the same run event for 
   // A loss by its letter, delays exact (random ones are rarely a link's least); choices offered.
   CHECK_THAT(lines, Catch::Contains("route x olxd\n") && Catch::Contains("route =") &&
                         Catch::Contains(" olxd\n"));
+  CHECK_THAT(lines, Catch::Contains("\nwake "));  // a late wake-up, by its number and delay
   ScopedEnv replay("DSYS_SCHEDULE", "choices:" + record);
   const BusyRun again = busy_run(21);
   CHECK(again.digest == original.digest);
@@ -198,6 +199,7 @@ TEST_CASE("a choices file that is not one is refused, before the run, with the l
       {"route =1,\n", "line 1"},
       {"world zero\n", "names no world number"},
       {"rout o\n", "is not a record line"},
+      {"route o\nwake 3\n", "line 2: 'wake 3' is not 'wake CALL NS'"},
   };
   for (const auto& [text, expected] : cases) {
     std::ofstream(path) << text;

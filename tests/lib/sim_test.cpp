@@ -108,6 +108,81 @@ TEST_CASE("delays fall within the configured bounds", "[sim]") {
 
 namespace {
 
+// A node whose coroutine waits on a Notifier, over and over; the test notifies it from outside.
+// `woken` gets how long after each notify it ran, and `overtaken` counts the messages that
+// arrived at the node between a notify and the wake-up it caused.
+struct Sleeper final : dsys::core::Receiver {
+  explicit Sleeper(Context& context) : ctx(context), bell(context) {
+    ctx.set_receiver(this);
+    ctx.spawn([this]() -> Task<void> {
+      for (;;) {
+        co_await bell.wait();
+        woken.push_back(ctx.now() - rung_at);
+        if (arrived_since_ring > 0) ++overtaken;
+      }
+    });
+  }
+  void ring() {
+    rung_at = ctx.now();
+    arrived_since_ring = 0;
+    bell.notify_one();
+  }
+  void on_message(Address, Bytes) override { ++arrived_since_ring; }
+  void on_unreachable(Address) override {}
+  Context& ctx;
+  dsys::core::Notifier bell;
+  dsys::core::Time rung_at{};
+  int arrived_since_ring = 0;
+  int overtaken = 0;
+  std::vector<dsys::core::Duration> woken;
+};
+
+// Rings the sleeper every 10 ms, 200 times, while another node sends it a message every 0.1 ms,
+// each arriving 1 ms later, 50 us off the rings.
+Sleeper& ring_often(World& world) {
+  auto sleeper = world.add_node<Sleeper>("sleeper");
+  auto chatter = world.add_node("chatter");
+  for (int i = 1; i <= 200; ++i) {
+    world.at(dsys::core::Time{} + i * 10ms,
+             [&world, sleeper] { world.service<Sleeper>(sleeper).ring(); });
+  }
+  world.context(chatter).spawn([&world, sleeper, chatter]() -> Task<void> {
+    Context& ctx = world.context(chatter);
+    co_await ctx.sleep_for(50us);  // no message arrives at the very instant of a ring
+    while (ctx.now() < dsys::core::Time{} + 2100ms) {
+      ctx.send(world.address(sleeper), "hello");
+      co_await ctx.sleep_for(100us);
+    }
+  });
+  world.run_until_idle(10s);
+  return world.service<Sleeper>(sleeper);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "a woken coroutine may run up to max_wake_delay late, as the seed chooses, after messages "
+    "that arrived meanwhile; with 0 it runs at once",
+    "[sim]") {
+  World world({.seed = 5, .faults = {.min_delay = 1ms, .max_delay = 1ms}});
+  const Sleeper& late = ring_often(world);
+  REQUIRE(late.woken.size() == 200);
+  const auto at_once = std::count(late.woken.begin(), late.woken.end(), 0ms);
+  CHECK(*std::max_element(late.woken.begin(), late.woken.end()) <= 2ms);
+  // About a quarter run late (kDelayedWakeShare); a message came in before most of those.
+  CHECK(at_once > 100);
+  CHECK(at_once < 190);
+  CHECK(late.overtaken > 10);
+
+  World prompt({.seed = 5, .faults = {.min_delay = 1ms, .max_delay = 1ms}, .max_wake_delay = 0ms});
+  const Sleeper& once = ring_often(prompt);
+  REQUIRE(once.woken.size() == 200);
+  CHECK(std::count(once.woken.begin(), once.woken.end(), 0ms) == 200);
+  CHECK(once.overtaken == 0);
+}
+
+namespace {
+
 // Records when each numbered message arrived.
 struct TimedInbox final : dsys::core::Receiver {
   explicit TimedInbox(Context& ctx) : ctx(ctx) { ctx.set_receiver(this); }
@@ -207,7 +282,7 @@ TEST_CASE("the same seed gives the same trace byte for byte; another seed gives 
 }
 
 TEST_CASE("invariants are checked after every event, and a broken one names itself", "[sim]") {
-  World world({.seed = 9, .label = "sim-invariant"});
+  World world({.seed = 9, .label = "sim-invariant", .max_wake_delay = 0ms});
   auto node = world.add_node("counter");
   int counter = 0;
   world.context(node).spawn([&]() -> Task<void> {

@@ -1,9 +1,9 @@
 // dsys/sim/scheduler.hpp: every nondeterministic choice of the simulated world is made here.
 //
-// The World asks its Scheduler what happens to each message (lost, duplicated, how late) and how
-// to order events that fall due at the same virtual time. A strategy is a Scheduler: the default
-// walks randomly from a seed; others (priority schedules, exhaustive search over small runs) plug
-// in through the same two calls.
+// The World asks its Scheduler what happens to each message (lost, duplicated, how late), how
+// long a woken coroutine waits before it runs, and how to order events that fall due at the same
+// virtual time. A strategy is a Scheduler: the default walks randomly from a seed; others
+// (priority schedules, exhaustive search over small runs) plug in through the same three calls.
 #pragma once
 
 #include <cstdint>
@@ -27,7 +27,15 @@ class Scheduler {
   virtual Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) = 0;
   // Orders events due at the same time: lower first; equal values keep creation order.
   virtual std::uint64_t tiebreak() = 0;
+  // How long a coroutine woken by a signal (a Notifier, a reply, a spawn) waits before it runs:
+  // from 0 to `max` (never called when `max` is 0). A real executor queues a woken coroutine
+  // behind what is ready already, so messages that arrive meanwhile may run first: code that
+  // does not look again after a wake-up (`if` where `while` is needed) fails in such runs.
+  virtual core::Duration wake_delay(core::Duration max) = 0;
 };
+
+// The share of wake-ups RandomScheduler (and PctScheduler) delay, each uniformly in (0, max].
+inline constexpr double kDelayedWakeShare = 0.25;
 
 // The default strategy: independent random choices from one seeded stream. With
 // `shuffle_simultaneous`, events due at the same instant also run in a random order.
@@ -53,6 +61,10 @@ class RandomScheduler final : public Scheduler {
     return r;
   }
   std::uint64_t tiebreak() override { return shuffle_ ? rng_.next() : 0; }
+  core::Duration wake_delay(core::Duration max) override {
+    if (!rng_.chance(kDelayedWakeShare)) return {};
+    return core::Duration(rng_.between(1, max.count()));
+  }
 
  private:
   core::Rng rng_;

@@ -20,6 +20,7 @@
 //   route l ol           the decision, and the choices its link offered (for exhaustive search)
 //   route =1500000r olx  a decision with no name: the copies' delays in ns, r = held back
 //   tiebreak 17 90210    the 17th tiebreak call (from 0) answered 90210; calls not listed, 0
+//   wake 4 1500000       the 4th wake-up (from 0) ran 1.5 ms late; wake-ups not listed, at once
 //
 // Route decisions: "o" on time (the link's least delay), "l" late (its greatest, held back when
 // the link may reorder), "x" lost, "d" duplicated (one copy on time, one late), or exact. The
@@ -57,13 +58,14 @@ std::string choices_of(const LinkFaults& faults);
 // flight at once the higher sender's arrive first (the ready "threads" are the senders). At
 // `depth - 1` change points, distinct and chosen at random among the first `steps` messages
 // (explore passes the number a run of the test sends), the sender of that message drops below every
-// other node: the preemption PCT bounds. Losses and duplicates are drawn as RandomScheduler draws
-// them. Same seed and depth, same run.
+// other node: the preemption PCT bounds. Losses, duplicates and late wake-ups are drawn as
+// RandomScheduler draws them. Same seed and depth, same run.
 class PctScheduler final : public Scheduler {
  public:
   PctScheduler(std::uint64_t seed, int depth, std::uint64_t steps = 2000);
   Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) override;
   std::uint64_t tiebreak() override { return 0; }
+  core::Duration wake_delay(core::Duration max) override;
 
  private:
   double priority(std::uint32_t node);
@@ -74,22 +76,37 @@ class PctScheduler final : public Scheduler {
   double lowest_ = 0;  // below every priority given so far
 };
 
-// Replays route decisions in order, and tiebreaks by call number (`ties`: call, value; sorted);
-// after the last route every message is on time, and unlisted tiebreak calls answer 0.
+// A sparse list of answers by call number (call, value; sorted): calls not listed answer 0.
+class AnswersByCall {
+ public:
+  explicit AnswersByCall(std::vector<std::pair<std::uint64_t, std::uint64_t>> answers = {})
+      : answers_(std::move(answers)) {}
+  std::uint64_t next();
+
+ private:
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> answers_;
+  std::size_t next_answer_ = 0;
+  std::uint64_t calls_ = 0;
+};
+
+// Replays route decisions in order, and tiebreaks and wake-up delays (ns) by call number; after
+// the last route every message is on time; unlisted tiebreaks answer 0, unlisted wake-ups run at
+// once. A wake-up delay longer than the world's greatest is cut to it.
 class ChoiceScheduler final : public Scheduler {
  public:
   explicit ChoiceScheduler(std::vector<std::string> routes,
-                           std::vector<std::pair<std::uint64_t, std::uint64_t>> ties = {})
-      : routes_(std::move(routes)), ties_(std::move(ties)) {}
+                           std::vector<std::pair<std::uint64_t, std::uint64_t>> ties = {},
+                           std::vector<std::pair<std::uint64_t, std::uint64_t>> wakes = {})
+      : routes_(std::move(routes)), ties_(std::move(ties)), wakes_(std::move(wakes)) {}
   Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) override;
-  std::uint64_t tiebreak() override;
+  std::uint64_t tiebreak() override { return ties_.next(); }
+  core::Duration wake_delay(core::Duration max) override;
 
  private:
   std::vector<std::string> routes_;
-  std::vector<std::pair<std::uint64_t, std::uint64_t>> ties_;
   std::size_t next_route_ = 0;
-  std::size_t next_tie_ = 0;
-  std::uint64_t calls_ = 0;
+  AnswersByCall ties_;
+  AnswersByCall wakes_;
 };
 
 // Passes every call to `inner` and writes down what it answered, with the choices offered.
@@ -98,12 +115,14 @@ class RecordingScheduler final : public Scheduler {
   explicit RecordingScheduler(std::shared_ptr<Scheduler> inner) : inner_(std::move(inner)) {}
   Routing route(std::uint32_t from, std::uint32_t to, const LinkFaults& faults) override;
   std::uint64_t tiebreak() override;
+  core::Duration wake_delay(core::Duration max) override;
   const std::string& record() const { return record_; }  // the lines, without "world"
 
  private:
   std::shared_ptr<Scheduler> inner_;
   std::string record_;
   std::uint64_t tiebreaks_ = 0;  // calls so far
+  std::uint64_t wakes_ = 0;      // calls so far
 };
 
 // The scheduler DSYS_SCHEDULE asks for (see the top of this file), for the `world_index`-th world

@@ -64,6 +64,10 @@ struct Options {
   std::function<bool(const core::Bytes&)> hold_back;
   core::Duration hold_back_min = 1ms;
   core::Duration hold_back_max = 50ms;
+  // A coroutine woken by a signal (Context::post_wake) runs up to this much later, as the
+  // Scheduler chooses (Scheduler::wake_delay): messages that arrive meanwhile run first, as on a
+  // real executor. 0: every woken coroutine runs right after the current event.
+  core::Duration max_wake_delay = 2ms;
 };
 
 // The simulated disk of a node: it outlives crashes of the node. It keeps the durable state and

@@ -372,6 +372,12 @@ TEST_CASE("lab 7: an acceptor keeps its promises, acceptances and decisions acro
     auto low2 = co_await client.call<dsys::paxos::Accept>(AcceptRequest(2, {2, 9}, "x"), 10s);
     expect(low2 && low2->outcome == Outcome::rejected,
            "after a restart, accept(2, (2, 9)) below instance 2's promise (3, 1) is rejected");
+    auto p6_3again = co_await client.call<dsys::paxos::Prepare>(PrepareRequest(3, n6), 10s);
+    expect(p6_3again && p6_3again->outcome == Outcome::rejected &&
+               p6_3again->n_h == ProposalNumber{7, 1},
+           "after a restart, prepare(3, (6, 1)) is still rejected with n_h (7, 1): the accept of "
+           "(7, 1), which had no prepare before it, raised n_h, and a restart rebuilds n_h from it "
+           "too");
     auto d = co_await client.call<dsys::paxos::Decide>(dsys::paxos::DecideRequest(1, "five"), 10s);
     expect(bool(d), "decide(1, \"five\") is answered");
     stage = 3;  // restarted again, with junk after the log's last record
@@ -461,6 +467,9 @@ TEST_CASE(
     expect(co_await accepted(2, 1, {5, 9}, "newer"), "a3 promises and accepts (5, 9) \"newer\"");
     expect(co_await accepted(1, 2, {8, 9}, "done"), "a2 promises and accepts (8, 9) \"done\"");
     expect(co_await accepted(2, 2, {8, 9}, "done"), "a3 promises and accepts (8, 9) \"done\"");
+    // Instance 3: a1 accepted (3, 9) "older3", a2 accepted (5, 9) "newer3", a3 nothing.
+    expect(co_await accepted(0, 3, {3, 9}, "older3"), "a1 promises and accepts (3, 9) \"older3\"");
+    expect(co_await accepted(1, 3, {5, 9}, "newer3"), "a2 promises and accepts (5, 9) \"newer3\"");
     auto decided =
         co_await to[2]->call<dsys::paxos::Decide>(dsys::paxos::DecideRequest(2, "done"), 10s);
     expect(bool(decided), "a3 is told that instance 2 is decided");
@@ -470,6 +479,17 @@ TEST_CASE(
 
   auto& p = world.service<ProposerNode>(proposer);
   Context& pctx = world.context(proposer);
+  // The acceptors' replies reach the proposer in a fixed order, a1's first: whichever majority
+  // of promises it waits for holds a1's, with the lower n_a, and it is the first to arrive.
+  const auto replies_in_order = [&](std::vector<int> order) {
+    dsys::core::Duration delay = 1ms;
+    for (int k : order) {
+      world.set_link_faults(proposer, acceptors[k], {.min_delay = 1ms, .max_delay = 1ms});
+      world.set_link_faults(acceptors[k], proposer, {.min_delay = delay, .max_delay = delay});
+      delay += 60ms;  // more than a slowed reply is held back (50 ms)
+    }
+  };
+  replies_in_order({0, 1, 2});
   // Instance 1: its first number (round 1) is below every promise; a later try must go above
   // them, and find "newer" (the highest n_a) among the promises: P2c.
   std::optional<std::string> first;
@@ -496,6 +516,28 @@ TEST_CASE(
       },
       1min);
   CHECK(everyone);
+
+  // Instance 3, with a2's replies first, a1's second and a3's last: a majority of promises is
+  // a2's and a1's, and the value is a2's "newer3" (the highest n_a), not the last one to arrive.
+  replies_in_order({1, 0, 2});
+  std::optional<std::string> third;
+  tries = 0;
+  pctx.spawn([&]() -> Task<void> {
+    while (!third && tries < 5) {
+      ++tries;
+      third = co_await p.proposer.propose(3, addresses, "mine");
+    }
+  });
+  REQUIRE(world.run_until([&] { return third.has_value() || tries >= 5; }, 5min));
+  INFO(
+      "instance 3: a1 accepted (3, 9) \"older3\", a2 accepted (5, 9) \"newer3\"; a2's "
+      "replies arrive first, then a1's");
+  REQUIRE(third);
+  CHECK(*third == "newer3");
+  for (NodeId a : acceptors) {  // the links as they were
+    world.set_link_faults(a, proposer, {});
+    world.set_link_faults(proposer, a, {});
+  }
 
   // Instance 2, with a1 and a2 down: a3 answers "decided", and that is enough.
   world.crash(acceptors[0]);
