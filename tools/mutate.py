@@ -2,7 +2,7 @@
 """./dsys mutate: a lab's graded tests, judged by the student bugs they catch.
 
     tools/mutate.py LAB|all [--mutant NAME] [--seeds N] [--explore RUNS] [--ci] [--json FILE]
-                    [--build DIR] [--jobs J]
+                    [--build DIR] [--jobs J] [--catalogue FOLDER]
 
 A mutant is a plausible student bug, kept beside the reference as a patch of the lab's .cpp files,
 solutions/<lab dir>/mutants/NAME.patch, which starts with what it is:
@@ -87,8 +87,8 @@ def read_mutant(path):
             "ci": fields.get("ci", "").lower() == "yes", "patch": "".join(body)}
 
 
-def catalogue(lab_dir):
-    folder = os.path.join(KIT, "solutions", lab_dir, "mutants")
+def catalogue(lab_dir, folder=None):
+    folder = folder or os.path.join(KIT, "solutions", lab_dir, "mutants")
     if not os.path.isdir(folder):
         return []
     return [read_mutant(os.path.join(folder, n)) for n in sorted(os.listdir(folder)) if n.endswith(".patch")]
@@ -176,8 +176,8 @@ def run_test(program, test, seed, trace_dir):
     env.pop("DSYS_SLOW_REPLIES", None)
     start = time.monotonic()
     try:
-        done = subprocess.run([program, grade.catch_spec(test["name"])], capture_output=True,
-                              text=True, env=env, timeout=test["timeout"])
+        done = subprocess.run([program, grade.catch_spec(test["name"])], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, env=env, timeout=test["timeout"])
         passed = done.returncode == 0
     except subprocess.TimeoutExpired:
         passed = False
@@ -188,12 +188,14 @@ def judge(mutant, tests, seeds, quick, trace_dir, pool):
     """Grades one mutant; fills mutant["result"]."""
     start = time.monotonic()
     runs = {t["number"]: {} for t in tests}  # test -> {seed: passed}
+    seconds = {t["number"]: 0.0 for t in tests}  # test -> time spent running it
     by_limit = sorted(tests, key=lambda t: (t["timeout"], t["number"]))
 
     def first_kill(seed, order):
         for t in order:
-            passed, _ = run_test(mutant["program"], t, seed, trace_dir)
+            passed, took = run_test(mutant["program"], t, seed, trace_dir)
             runs[t["number"]][seed] = passed
+            seconds[t["number"]] += took
             if not passed:
                 return t["number"]
         return None
@@ -203,7 +205,8 @@ def judge(mutant, tests, seeds, quick, trace_dir, pool):
         # Seed 1, every test: the row of the kill matrix.
         futures = {pool.submit(run_test, mutant["program"], t, seeds[0], trace_dir): t for t in tests}
         for future, t in futures.items():
-            runs[t["number"]][seeds[0]] = future.result()[0]
+            runs[t["number"]][seeds[0]], took = future.result()
+            seconds[t["number"]] += took
         later = seeds[1:]
         killers = [t for t in tests if not runs[t["number"]][seeds[0]]]
         order = sorted(killers, key=lambda t: (t["timeout"], t["number"])) + \
@@ -221,6 +224,7 @@ def judge(mutant, tests, seeds, quick, trace_dir, pool):
             "failed_seeds": failed,
             "first_failed_seed": failed[0] if failed else None,
             "points_lost_seed_1": t["points"] if runs[t["number"]].get(seeds[0]) is False else 0,
+            "seconds": round(seconds[t["number"]], 2),
         }
     mutant["result"] = {
         "killed_seeds": killed,
@@ -237,10 +241,13 @@ def explore(mutant, lab, runs, jobs, out):
                "--runs", str(runs), "--seed", str(EXPLORE_SEED), "--jobs", str(jobs),
                "--out", os.path.join(out, lab, mutant["name"]), "--no-shrink"]
     start = time.monotonic()
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, errors="replace")
     lines = (done.stdout + done.stderr).strip().splitlines()
+    summary = [l for l in lines if l.startswith("explore: ") and " violation" in l]
+    failed = [l.split("FAILED: ", 1)[1] for l in lines if l.startswith("FAILED: ")]
     mutant["explore"] = {"runs": runs, "found": done.returncode == 1, "exit": done.returncode,
-                         "summary": lines[-1] if lines else "", "seconds": round(time.monotonic() - start, 1)}
+                         "summary": (summary or lines or [""])[-1], "failed": failed,
+                         "seconds": round(time.monotonic() - start, 1)}
 
 
 # ---- the report ------------------------------------------------------------------------------
@@ -300,6 +307,7 @@ def main():
     parser.add_argument("--ci", action="store_true", help="the mutants marked ci: yes, tried quickly")
     parser.add_argument("--json", help="write the kill matrix here")
     parser.add_argument("--build", default=os.path.join(KIT, "build", "dev"), help="the build tree")
+    parser.add_argument("--catalogue", help="the mutants of LAB from this folder, not solutions/<lab dir>/mutants")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
     seeds = list(range(1, (args.seeds or (2 if args.ci else 20)) + 1))
@@ -307,6 +315,10 @@ def main():
         parser.error("--seeds must be from 1 to 10000")
     if args.explore is not None and args.explore < 1:
         parser.error("--explore wants a number of runs of at least 1")
+    if args.catalogue and args.lab == "all":
+        parser.error("--catalogue holds the mutants of one lab: name it")
+    if args.catalogue and not os.path.isdir(args.catalogue):
+        die(f"--catalogue {args.catalogue}: no such folder")
     if not os.path.isfile(os.path.join(args.build, "CMakeCache.txt")):
         die(f"{args.build} is not a configured build tree (./dsys build configures build/dev)")
     table = submissions.lab_table()
@@ -319,7 +331,7 @@ def main():
 
     chosen = {}
     for lab in labs:
-        mutants = catalogue(table[lab]["dir"])
+        mutants = catalogue(table[lab]["dir"], args.catalogue)
         if args.mutant:
             mutants = [m for m in mutants if m["name"] == args.mutant]
         if args.ci:
@@ -334,7 +346,8 @@ def main():
     for lab, mutants in chosen.items():
         place(args.build, lab, table[lab]["dir"], mutants)
     targets = [m["target"] for ms in chosen.values() for m in ms]
-    print(f"mutate: building {len(targets)} mutants ({', '.join(targets)})", flush=True)
+    print(f"mutate: building {len(targets)} mutants of {', '.join(chosen)} "
+          f"(only the files each changes compile)", flush=True)
     build_all(args.build, targets, args.jobs)
 
     results, survivors = {}, []

@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <fmt/ranges.h>
+
 #include "caching_lock_client.hpp"
 #include "caching_lock_server.hpp"
 #include "dsys/testing/lab.hpp"
@@ -385,6 +387,52 @@ TEST_CASE(
     "lab 5: race: local users that keep taking a revoked lock do not starve the other "
     "client",
     "[lab5][part1][points:5][timeout:60]") {
+  {
+    // First, step by step on a reliable network: user 1 of client 1 holds the lock, users 2 and
+    // 3 wait for it, and the server's Revoke arrives. At user 1's release the lock goes back to
+    // the server (client 2 asked first), however many local users wait.
+    TestWorld world({.seed = 517, .label = "lab5-starve-steps"});
+    Locks locks(world, 2);
+    locks.check_exclusion({3});
+    bool revoked = false;
+    world.set_tap([&](NodeId from, NodeId to, const dsys::core::Bytes& m) {
+      if (from == locks.server && to == locks.nodes[0] && is_request(m, dsys::lock::Revoke::kId)) {
+        revoked = true;
+      }
+    });
+    std::vector<std::string> granted;  // who got the lock, in order
+    bool release_now = false;
+    locks.ctx(1).spawn([&]() -> Task<void> {
+      if (!co_await locks.client(1).acquire(3)) co_return;
+      granted.push_back("client 1 user 1");
+      while (!release_now) co_await locks.ctx(1).sleep_for(1ms);
+      co_await locks.client(1).release(3);
+    });
+    REQUIRE(world.run_until([&] { return granted.size() == 1; }, 10s));
+    for (int user = 2; user <= 3; ++user) {
+      locks.ctx(1).spawn([&, user]() -> Task<void> {
+        if (!co_await locks.client(1).acquire(3)) co_return;
+        granted.push_back(fmt::format("client 1 user {}", user));
+        co_await locks.client(1).release(3);
+      });
+    }
+    world.run_for(50ms);  // users 2 and 3 wait for user 1
+    locks.ctx(2).spawn([&]() -> Task<void> {
+      if (!co_await locks.client(2).acquire(3)) co_return;
+      granted.push_back("client 2");
+      co_await locks.client(2).release(3);
+    });
+    REQUIRE(world.run_until([&] { return revoked; }, 10s));
+    world.run_for(50ms);  // the Revoke has arrived, and user 1 still holds the lock
+    release_now = true;
+    const bool all = world.run_until([&] { return granted.size() == 4; }, 30s);
+    INFO("who got the lock, in order: " << fmt::format("{}", fmt::join(granted, ", ")));
+    REQUIRE(all);
+    INFO(
+        "a Revoke came while user 1 held the lock: at its release the lock goes back to the "
+        "server for client 2, before client 1's waiting users 2 and 3 take it");
+    CHECK(granted[1] == "client 2");
+  }
   TestWorld world({.seed = 507, .faults = dsys::testing::lossy_network(), .label = "lab5-starve"});
   Locks locks(world, 2);
   locks.check_exclusion({2});

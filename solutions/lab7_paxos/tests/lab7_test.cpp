@@ -326,6 +326,53 @@ void start_in_order(Cluster& c, int count) {
 
 TEST_CASE("lab 7: an acceptor keeps its promises, acceptances and decisions across restarts",
           "[lab7][part1][points:10][timeout:60]") {
+  {
+    // First: a promise and an acceptance are durable before their replies leave. The acceptor
+    // crashes right after it answered, losing every write it had not synced.
+    TestWorld world({.seed = 711,
+                     .unsynced_on_crash = dsys::sim::UnsyncedWrites::lost,
+                     .label = "lab7-acceptor-durable"});
+    const NodeId tester = world.add_node("tester");
+    const NodeId server = world.add_node("acceptor", dsys::core::make_node<Acceptor>());
+    Context& ctx = world.context(tester);
+    dsys::rpc::Client client(dsys::rpc::Endpoint::of(ctx), world.address(server), false);
+    const ProposalNumber n3{3, 1}, n5{5, 2}, n6{6, 1};
+    // Calls `request` as procedure P and runs the world until the reply is in.
+    const auto ask = [&]<class P>(P, typename P::Request request) {
+      std::optional<dsys::rpc::CallResult<typename P::Reply>> reply;
+      ctx.spawn([&]() -> Task<void> { reply = co_await client.call<P>(request, 10s); });
+      world.run_until([&] { return reply.has_value(); }, 1min);
+      return reply;
+    };
+    auto promised = ask(dsys::paxos::Prepare{}, dsys::paxos::PrepareRequest(4, n5));
+    REQUIRE(promised);
+    REQUIRE(*promised);
+    CHECK((*promised)->outcome == Outcome::ok);
+    world.crash(server);
+    world.restart(server);
+    auto below = ask(dsys::paxos::Prepare{}, dsys::paxos::PrepareRequest(4, n3));
+    INFO(
+        "prepare(4, (5, 2)) was answered ok, then the acceptor lost its unsynced writes: the "
+        "promise must have been synced before the reply left");
+    REQUIRE(below);
+    REQUIRE(*below);
+    CHECK((*below)->outcome == Outcome::rejected);
+    auto took = ask(dsys::paxos::Accept{}, dsys::paxos::AcceptRequest(4, n5, "kept"));
+    REQUIRE(took);
+    REQUIRE(*took);
+    CHECK((*took)->outcome == Outcome::ok);
+    world.crash(server);
+    world.restart(server);
+    auto shown = ask(dsys::paxos::Prepare{}, dsys::paxos::PrepareRequest(4, n6));
+    INFO(
+        "accept(4, (5, 2), \"kept\") was answered ok, then the acceptor lost its unsynced "
+        "writes: the acceptance must have been synced before the reply left");
+    REQUIRE(shown);
+    REQUIRE(*shown);
+    CHECK((*shown)->outcome == Outcome::ok);
+    CHECK((*shown)->n_a == n5);
+    CHECK((*shown)->v_a == "kept");
+  }
   TestWorld world(options(701, "lab7-acceptor"));
   const NodeId tester = world.add_node("tester");
   const NodeId server = world.add_node("acceptor", dsys::core::make_node<Acceptor>());
