@@ -54,7 +54,8 @@ void CachingLockClient::on_retry(lock::LockId lock) {
 }
 
 core::Task<void> CachingLockClient::return_all() {
-  // TODO(lab5 part 1): give back every free lock (release callback, Release RPC).
+  // TODO(lab5 part 1): give back every free lock (release callback, Release RPC), after
+  // waiting for any on its way back (releasing).
   dsys::unimplemented("CachingLockClient::return_all");
   co_return;
 }

@@ -72,8 +72,9 @@ class CachingLockClient final : public lock::LockService {
   core::Task<lock::Result<void>> release(lock::LockId lock) override;
 
   // Gives every lock this node has cached (free) back to the server, and waits until they are
-  // back: for a program that is about to exit (a lock cached by a client that never comes back
-  // stays held: see the handout). Locks in use stay.
+  // back, and so are those on their way back already (releasing): for a program that is about
+  // to exit (a lock cached by a client that never comes back stays held: see the handout).
+  // Locks in use stay.
   // Tested by: "lab 5: two lock_testers at once ..." (the first to finish gives its locks back).
   core::Task<void> return_all();
 

@@ -7,10 +7,10 @@
 //     clock when it ordered the request), never from ctx.now(); and nothing but acquire and
 //     release changes the state (a revoke task only reads it);
 //  2. callbacks from the primary only: Revoke and Retry are sent where `primary()` is true (the
-//     backups run the same acquires and releases, silently), asked at the moment of sending: a
-//     task you spawn starts after the current event, when a view change may have begun. After
-//     a fail-over the new primary sends them as the waiters ask again (a waiter asks every
-//     second until it gets the lock);
+//     backups run the same acquires and releases, silently), true when the message leaves: a
+//     task you ctx.spawn starts after the current event, when a view change may have begun
+//     (ctx.spawn_now runs it at once, until it first waits). After a fail-over the new primary
+//     sends them as the waiters ask again (a waiter asks every second until it gets the lock);
 //  3. its whole state is bytes: snapshot() and restore(), for the view change.
 // The protocol is lab 5's (dsys/lock/protocol.hpp, "Lab 5"), as is everything else its header
 // says: a waiter that has not asked for kForgetWaiterAfter is forgotten (by the time of the

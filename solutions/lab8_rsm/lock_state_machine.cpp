@@ -73,8 +73,6 @@ core::Task<void> LockStateMachine::revoke_until_returned(LockId lock, std::uint6
 }
 
 core::Task<void> LockStateMachine::send_retry(LockId lock, core::Address to, ClientId id) {
-  // A spawned task starts after the current event: a view change may have begun meanwhile.
-  if (!primary_()) co_return;
   rpc::Client& c = client_at(to);
   const rpc::Nonce bound = c.nonce();
   auto r = co_await c.call<lock::Retry>(lock::LockRequest(id, lock), 5s);
@@ -131,7 +129,9 @@ Status LockStateMachine::release(core::Address from, ClientId client, LockId loc
     }
     l.kept_for = longest->first;
     if (primary_()) {
-      ctx_.spawn(send_retry(lock, core::Address::from_raw(longest->first), longest->second.id));
+      // At once (spawn_now): the Retry leaves now, while this replica is the primary. A task
+      // spawned for later could start after a view change has begun.
+      ctx_.spawn_now(send_retry(lock, core::Address::from_raw(longest->first), longest->second.id));
     }
   }
   return Status::ok;
