@@ -613,7 +613,7 @@ struct ScriptedBackup {
     service.serve<dsys::rsm::Execute>(
         [this](const dsys::rsm::ExecuteRequest& e,
                const dsys::rpc::CallInfo&) -> Task<dsys::rsm::ExecuteStatus> {
-          executes.push_back(e.vs);
+          executes.emplace_back(e.vs, e.epoch);
           co_return refuse ? dsys::rsm::ExecuteStatus::out_of_order : dsys::rsm::ExecuteStatus::ok;
         });
     service.serve<dsys::rsm::Fetch>(
@@ -621,7 +621,7 @@ struct ScriptedBackup {
                const dsys::rpc::CallInfo&) -> Task<dsys::rsm::FetchReply> { co_return fetched; });
     service.serve<dsys::rsm::Install>(
         [this](const dsys::rsm::InstallRequest& i, const dsys::rpc::CallInfo&) -> Task<bool> {
-          installs.push_back(i.last);
+          installs.emplace_back(i.last, i.epoch);
           co_return true;
         });
   }
@@ -629,8 +629,8 @@ struct ScriptedBackup {
   dsys::rpc::Service service;
   bool refuse = false;                        // answer executes out_of_order
   dsys::rsm::FetchReply fetched{.ok = true};  // the fetch reply (default: no state, as a new one)
-  std::vector<Viewstamp> executes;            // the viewstamps of the executes it was sent
-  std::vector<Viewstamp> installs;            // the `last` of each install it was sent
+  std::vector<std::pair<Viewstamp, dsys::rsm::Epoch>> executes;  // each execute it was sent
+  std::vector<std::pair<Viewstamp, dsys::rsm::Epoch>> installs;  // each install's last, epoch
 };
 
 }  // namespace
@@ -688,13 +688,16 @@ TEST_CASE(
   s2.refuse = false;
   INFO("the view change fetched (" << show(second) << ") from s1, (" << show(first)
                                    << ") from s2 and itself");
-  CHECK(s1.installs.back() == second);
-  CHECK(s2.installs.back() == second);
+  CHECK(s1.installs.back().first == second);
+  CHECK(s2.installs.back().first == second);
   REQUIRE(world.run_until([&] { return replies.size() == 2; }, 60s));
-  // Request 2 is ordered again after the install, above what s1 holds: never as (view, 2) again.
-  const auto sent_twice = std::count(s1.executes.begin(), s1.executes.end(), second);
-  INFO("s1 was sent " << sent_twice << " executes as " << show(second));
-  CHECK(sent_twice == 1);
+  // Request 2 is ordered again in the new epoch, above what s1 holds: never at (view, 2) again.
+  const auto epoch = s1.installs.back().second;
+  const auto again = std::count_if(s1.executes.begin(), s1.executes.end(), [&](const auto& e) {
+    return e.second == epoch && !(second < e.first);
+  });
+  INFO("s1 was sent " << again << " executes of the new epoch at or below " << show(second));
+  CHECK(again == 0);
 }
 
 // ------------------------------------------------------------ parts 1 and 2: the RSM, on a counter
