@@ -9,23 +9,24 @@
 //
 // Each file system is mounted on a mount point of its own under a fresh temporary directory, and
 // gets the same sequence of operations in its root (yfs has no mkdir before lab 4). Each
-// operation is timed alone with the steady clock, and the median of kSamples is reported. The
-// file systems take turns, kSamples / kRounds operations at a time (as bench_rpc alternates), so
-// that other work on the machine for a while slows them all alike. In order:
+// operation is timed alone with the steady clock, and the median of `samples` (300, or --samples)
+// is reported. The file systems take turns, samples / kRounds operations at a time (as bench_rpc
+// alternates), so that other work on the machine for a while slows them all alike. In order:
 //   - first, untimed: kDirEntries files are made, one of them holding 4 KiB;
 //   - readdir (100): opendir, readdir to the end, closedir of the root holding those entries;
 //   - stat of the 4 KiB file; 4 KiB write: pwrite of 4096 bytes at offset 0 of it; 4 KiB read:
 //     pread of the same (on descriptors opened beforehand; kWarmup untimed rounds first);
 //   - create: open(O_CREAT | O_EXCL) and close of a new file, so the root grows from 100 to
-//     100 + kSamples entries as they go (yfs rereads and rewrites the whole directory each time);
+//     100 + samples entries as they go (yfs rereads and rewrites the whole directory each time);
 //   - mkdir of a new directory, after the creates; "-" when yfs answers ENOSYS (before lab 4), as
 //     for write and read before lab 3.
 //
 // The yfs programs (extent_server, lock_server if the directory has one, yfs_client) come from
-// each directory given with --programs, named in the table by the directory's last component
-// (./dsys bench fs gives every lab that has a yfs_client of its own, reference code first: labs
-// 2-6). Each lab's yfs is a cluster of its own. They run as by hand, on 127.0.0.1, each in a
-// process group of its own with its output in a log file, shown if it fails.
+// each directory given with --programs or --replicated (whose lock_server is a replica, started
+// as a group of one), named in the table by the directory's last component (./dsys bench fs gives
+// every lab of labs.json that has a yfs_client of its own, reference code first: labs 2-6, and 8
+// with --replicated). Each lab's yfs is a cluster of its own. They run as by hand, on 127.0.0.1,
+// each in a process group of its own with its output in a log file, shown if it fails.
 //
 // Everything runs on one CPU (the bench and every program it starts: they inherit its affinity),
 // the first the bench may use, unless --all-cpus: each operation is a ping-pong between the bench
@@ -76,7 +77,8 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-constexpr int kSamples = 300;     // timed operations of each kind, per file system
+constexpr int kDefaultSamples = 300;  // timed operations of each kind, per file system
+int samples = kDefaultSamples;    // --samples N (a brief run: CI's smoke run of ./dsys bench fs)
 constexpr int kRounds = 3;        // the file systems take turns, kSamples / kRounds at a time
 constexpr int kWarmup = 20;       // untimed rounds before stat, read, write and readdir
 constexpr int kDirEntries = 100;  // entries of the directory that readdir lists
@@ -401,6 +403,10 @@ class Run {
     watchdog.disarm();
     for (auto it = file_systems_.rbegin(); it != file_systems_.rend(); ++it) take_down(**it);
     for (const auto& log : logs_) ::unlink(log.c_str());
+    for (const auto& disk : disks_) {
+      std::error_code ignored;
+      std::filesystem::remove_all(disk, ignored);
+    }
     if (::rmdir(dir_.c_str()) != 0)
       std::fprintf(stderr, "bench_fs: left %s behind: %s\n", dir_.c_str(),
                    error_text(errno).c_str());
@@ -408,8 +414,10 @@ class Run {
   Run(const Run&) = delete;
   Run& operator=(const Run&) = delete;
 
-  // yfs from `programs`: extent_server, lock_server (if there is one), yfs_client.
-  FileSystem& mount_yfs(const std::string& programs, const std::string& label) {
+  // yfs from `programs`: extent_server, lock_server (if there is one), yfs_client. A replicated
+  // lock_server (lab 8's: MASTER_PORT MY_PORT --dir D) runs as a group of one replica, its disk
+  // in this run's directory, and the client locks through it once its first view is formed.
+  FileSystem& mount_yfs(const std::string& programs, const std::string& label, bool replicated) {
     FileSystem& fs = add(label, FileSystem::Kind::fuse);
     const auto deadline = Clock::now() + kStartLimit;
     const std::string extent_port =
@@ -417,17 +425,26 @@ class Run {
                 "extent_server");
     std::string lock_port = "1";  // unused before lab 4
     const bool lock_server = ::access((programs + "/lock_server").c_str(), X_OK) == 0;
-    if (lock_server)
+    if (lock_server && replicated) {
+      const std::string disk = dir_ + "/" + label + "-replica";
+      if (::mkdir(disk.c_str(), 0700) != 0) fail_errno("cannot make", disk);
+      disks_.push_back(disk);
+      Child& replica = start(fs, programs, "lock_server", {"0", "0", "--dir", disk});
+      lock_port = port_in(replica.wait_for_line("listening on", deadline), "lock_server");
+      replica.wait_for_line("view 1:", deadline);
+    } else if (lock_server) {
       lock_port =
           port_in(start(fs, programs, "lock_server", {"0"}).wait_for_line("listening on", deadline),
                   "lock_server");
+    }
     Child& client = start(fs, programs, "yfs_client", {fs.path, extent_port, lock_port});
     watchdog.arm("mounting " + label, deadline - Clock::now() + kSlack, fs.pids());
     client.wait_for_line("mounted", deadline);
     wait_for_mount(fs.path, &client, deadline);
     watchdog.disarm();
-    fs.note = programs + (lock_server ? ": extent_server, lock_server and yfs_client"
-                                      : ": extent_server and yfs_client (lock port 1: unused)");
+    fs.note = programs + (!lock_server ? ": extent_server and yfs_client (lock port 1: unused)"
+                          : replicated ? ": extent_server, one lock_server replica and yfs_client"
+                                       : ": extent_server, lock_server and yfs_client");
     return fs;
   }
 
@@ -523,6 +540,7 @@ class Run {
   std::string dir_;
   std::vector<std::unique_ptr<FileSystem>> file_systems_;
   std::vector<std::string> logs_;
+  std::vector<std::string> disks_;  // the replicas' --dir, removed with what is in them
 };
 
 double median(std::vector<double> v) {
@@ -553,8 +571,8 @@ class Workload {
       : root_(root),
         files_(names(root, 'f', kDirEntries)),
         file_(files_[0]),
-        created_(names(root, 'c', kSamples)),
-        made_(names(root, 'd', kSamples)),
+        created_(names(root, 'c', samples)),
+        made_(names(root, 'd', samples)),
         block_(kBlock, '\0'),
         got_(kBlock, '\0') {
     for (std::size_t i = 0; i < kBlock; ++i) block_[i] = static_cast<char>('a' + i % 26);
@@ -659,7 +677,7 @@ constexpr Operation kOperations[] = {
 };
 constexpr std::size_t kOperationCount = std::size(kOperations);
 
-// Each operation kSamples times on each file system, in kRounds rounds that take turns between
+// Each operation `samples` times on each file system, in kRounds rounds that take turns between
 // the file systems (as bench_rpc does), so that a machine busy with something else for a while
 // slows them all alike. Each round runs under the watchdog.
 void measure(Run& run, std::vector<Subject>& subjects) {
@@ -678,7 +696,7 @@ void measure(Run& run, std::vector<Subject>& subjects) {
         if (o.mkdir && round == 0) s.has_mkdir = w.probe_mkdir();
         if ((!o.mkdir || s.has_mkdir) && (!o.io || w.has_io())) {
           for (int i = 0; i < o.warmup; ++i) (w.*o.run)();
-          for (int i = 0; i < kSamples / kRounds; ++i) {
+          for (int i = 0; i < samples / kRounds; ++i) {
             check_interrupted();
             const auto start = Clock::now();
             (w.*o.run)();
@@ -702,11 +720,14 @@ std::string ratio(std::optional<double> a, std::optional<double> b) {
 
 int usage() {
   std::fprintf(stderr,
-               "usage: bench_fs --memfs BENCH_MEMFS [--programs DIR]... [--all-cpus]\n"
+               "usage: bench_fs --memfs BENCH_MEMFS [--programs DIR]... [--replicated DIR]...\n"
+               "                [--samples N] [--all-cpus]\n"
                "  each DIR holds extent_server, yfs_client and maybe lock_server (a lab's\n"
-               "  programs; its last component names its column); without any, only memfs and\n"
-               "  tmpfs are measured. Needs root for tmpfs (else /dev/shm). Everything runs on\n"
-               "  one CPU unless --all-cpus.\n");
+               "  programs; its last component names its column); with --replicated, that\n"
+               "  lock_server is a replica (lab 8's). Without any, only memfs and tmpfs are\n"
+               "  measured. Needs root for tmpfs (else /dev/shm). N timed operations of each\n"
+               "  kind (a multiple of 3, default 300). Everything runs on one CPU unless\n"
+               "  --all-cpus.\n");
   return 2;
 }
 
@@ -714,14 +735,26 @@ int usage() {
 
 int main(int argc, char** argv) {
   std::vector<std::string> programs;
+  std::vector<bool> replicated;
   std::optional<std::string> memfs;
   bool all_cpus = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--all-cpus") {
       all_cpus = true;
-    } else if (arg == "--programs" && i + 1 < argc) {
+    } else if ((arg == "--programs" || arg == "--replicated") && i + 1 < argc) {
       programs.push_back(argv[++i]);
+      replicated.push_back(arg == "--replicated");
+    } else if (arg == "--samples" && i + 1 < argc) {
+      const std::string n = argv[++i];
+      samples = n.empty() || n.size() > 5 || n.find_first_not_of("0123456789") != std::string::npos
+                    ? 0
+                    : std::stoi(n);
+      if (samples < kRounds || samples % kRounds != 0) {
+        std::fprintf(stderr, "bench_fs: --samples %s: a multiple of %d, at least %d\n", n.c_str(),
+                     kRounds, kRounds);
+        return 2;
+      }
     } else if (arg == "--memfs" && i + 1 < argc) {
       memfs = argv[++i];
     } else {
@@ -736,7 +769,8 @@ int main(int argc, char** argv) {
     const std::string label = path.filename().string();
     if (label.empty() || label == "memfs" || label == "tmpfs" ||
         std::find(labels.begin(), labels.end(), label) != labels.end()) {
-      std::fprintf(stderr, "bench_fs: --programs %s: its name '%s' is taken or empty\n",
+      std::fprintf(stderr,
+                   "bench_fs: --programs/--replicated %s: its name '%s' is taken or empty\n",
                    dir.c_str(), label.c_str());
       return 2;
     }
@@ -773,7 +807,7 @@ int main(int argc, char** argv) {
   try {
     std::vector<const FileSystem*> yfs;
     for (std::size_t i = 0; i < programs.size(); ++i)
-      yfs.push_back(&run->mount_yfs(programs[i], labels[i]));
+      yfs.push_back(&run->mount_yfs(programs[i], labels[i], replicated[i]));
     const FileSystem& mem = run->mount_memfs(*memfs);
     const FileSystem& tmp = run->mount_tmpfs();
     std::vector<Subject> subjects;
@@ -786,7 +820,7 @@ int main(int argc, char** argv) {
         "file-system operation latency: the median of {} of each, in µs, in the root of each\n"
         "mount, in {} rounds taking turns; memfs is served as yfs is, with nothing cached in the\n"
         "kernel (see bench/fs_bench.cpp); {}\n",
-        kSamples, kRounds, cpus);
+        samples, kRounds, cpus);
     if (yfs.empty()) fmt::print("  yfs:   not measured (no --programs)\n");
     for (const FileSystem* fs : yfs) fmt::print("  {}:  {}\n", fs->label, fs->note);
     fmt::print("  memfs: {}\n", mem.note);

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "brief.hpp"
 #include "dsys/testing/linearizability.hpp"
 #include "histories.hpp"
 
@@ -76,15 +77,16 @@ int main() {
             : fmt::format(", counterexample of {} ops", result.counterexample.size()).c_str());
     return s;
   };
+  const int per_key = dsys::bench::full_or_brief(100, 10);  // operations on each key
   small_time =
-      row("registers", dsys::testing::register_model(), h::simulated_registers(1, 10, 100, 5));
+      row("registers", dsys::testing::register_model(), h::simulated_registers(1, 10, per_key, 5));
   const double large =
-      row("registers", dsys::testing::register_model(), h::simulated_registers(1, 100, 100, 5));
+      row("registers", dsys::testing::register_model(), h::simulated_registers(1, 100, per_key, 5));
   const double small_locks =
-      row("locks", dsys::testing::lock_model(), h::simulated_locks(2, 10, 100, 5));
+      row("locks", dsys::testing::lock_model(), h::simulated_locks(2, 10, per_key, 5));
   const double large_locks =
-      row("locks", dsys::testing::lock_model(), h::simulated_locks(2, 100, 100, 5));
-  auto stale = h::simulated_registers(3, 100, 100, 5);
+      row("locks", dsys::testing::lock_model(), h::simulated_locks(2, 100, per_key, 5));
+  auto stale = h::simulated_registers(3, 100, per_key, 5);
   if (!plant_stale_read(stale, "r42")) {
     std::fprintf(stderr, "bench_linearizability: no read to make stale\n");
     return 1;

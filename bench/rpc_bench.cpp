@@ -20,6 +20,7 @@
 
 #include <fmt/format.h>
 
+#include "brief.hpp"
 #include "dsys/net/runtime.hpp"
 #include "dsys/rpc/endpoint.hpp"
 #include "dsys/rpc/wire.hpp"
@@ -33,7 +34,7 @@ namespace echo = dsys::testing::echo;
 
 namespace {
 
-constexpr auto kDuration = 1500ms;
+const auto kDuration = dsys::bench::full_or_brief<std::chrono::milliseconds>(1500ms, 50ms);
 constexpr int kRounds = 3;  // raw and dsys alternate; the median of each is reported
 // A null RPC is a 4-byte frame length and a 36-byte header, both ways.
 constexpr std::size_t kFrame = 4 + dsys::rpc::kHeaderSize;

@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "brief.hpp"
 #include "dsys/rpc/endpoint.hpp"
 #include "dsys/sim/world.hpp"
 #include "dsys/testing/echo_service.hpp"
@@ -71,9 +72,13 @@ int main() {
   auto row = [](const char* name, Result r) {
     fmt::print("{:<40} {:>12} {:>16.0f}\n", name, r.deliveries, r.deliveries_per_second);
   };
-  row("raw messages, 8 ping-pong pairs, no trace", raw_messages(false, 8, 4'000'000));
-  row("raw messages, 8 ping-pong pairs, trace", raw_messages(true, 8, 2'000'000));
-  row("null RPCs, 8 clients, no trace", null_rpcs(false, 8, 100'000));
-  row("null RPCs, 8 clients, trace", null_rpcs(true, 8, 50'000));
+  using dsys::bench::full_or_brief;
+  row("raw messages, 8 ping-pong pairs, no trace",
+      raw_messages(false, 8, full_or_brief<std::uint64_t>(4'000'000, 4'000)));
+  row("raw messages, 8 ping-pong pairs, trace",
+      raw_messages(true, 8, full_or_brief<std::uint64_t>(2'000'000, 2'000)));
+  row("null RPCs, 8 clients, no trace",
+      null_rpcs(false, 8, full_or_brief<std::uint64_t>(100'000, 100)));
+  row("null RPCs, 8 clients, trace", null_rpcs(true, 8, full_or_brief<std::uint64_t>(50'000, 50)));
   return 0;
 }

@@ -46,12 +46,13 @@ endfunction()
 # Code of different labs never collides: a lab's files declare its namespace, and no two of the
 # directories a lab sees (its own and those of the labs it builds on) hold a header of one name.
 function(_dsys_check_lab lab own dirs)
+  get_property(namespace GLOBAL PROPERTY DSYS_LAB_${lab}_NAMESPACE)
   file(GLOB code ${own}/*.cpp ${own}/*.hpp)
   foreach(file ${code})
     file(READ ${file} text)
-    string(REGEX MATCH "namespace dsys::${lab}(::[A-Za-z0-9_]+)* *{" opened "${text}")
+    string(REGEX MATCH "namespace ${namespace}(::[A-Za-z0-9_]+)* *{" opened "${text}")
     if(NOT opened)
-      message(FATAL_ERROR "${file}: the code of ${lab} lives in namespace dsys::${lab}")
+      message(FATAL_ERROR "${file}: the code of ${lab} lives in namespace ${namespace} (labs.json)")
     endif()
   endforeach()
   foreach(dir ${own} ${dirs})
@@ -168,10 +169,11 @@ function(_dsys_add_mutants lab solutions_target)
   endforeach()
 endfunction()
 
-# dsys_add_lab(NAME DIR [DEPENDS LAB...] [RERUN LAB...] [ROOT PATH])
+# dsys_add_lab(NAME DIR NAMESPACE NS [DEPENDS LAB...] [RERUN LAB...] [ROOT PATH])
 #
-# Lab NAME, whose code is in ROOT/labs/DIR (the student's) and ROOT/solutions/DIR (the
-# reference), with its tests in ROOT/labs/DIR/tests. ROOT defaults to the kit's top directory.
+# Called by dsys_add_labs for each lab of the manifest. Lab NAME, whose code (in namespace NS) is
+# in ROOT/labs/DIR (the student's) and ROOT/solutions/DIR (the reference), with its tests in
+# ROOT/labs/DIR/tests. ROOT defaults to the kit's top directory.
 # DEPENDS lists the labs it builds on, declared before it; their directories are on its include
 # path and their libraries are linked into it (the labs they build on come along). RERUN lists
 # labs (of those) whose tests its test program runs again: their test sources, compiled with
@@ -179,7 +181,7 @@ endfunction()
 # Without ROOT/labs/DIR (a handout released up to an earlier lab: docs/labs.md, "Releasing the
 # next lab") the lab, every lab that builds on it, and their programs are left out.
 function(dsys_add_lab name dir)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT" "DEPENDS;RERUN")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT;NAMESPACE" "DEPENDS;RERUN")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "dsys_add_lab(${name}): unexpected arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -232,6 +234,7 @@ function(dsys_add_lab name dir)
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_RERUN "${arg_RERUN}")
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_CLOSURE "${ordered}")
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_ROOT ${arg_ROOT})
+  set_property(GLOBAL PROPERTY DSYS_LAB_${name}_NAMESPACE ${arg_NAMESPACE})
 
   # Hidden tests: the instructor's solutions/DIR/hidden/*.cpp, or, in an autograder's copy (which
   # has no reference of the graded lab), hidden/DIR/*.cpp.
@@ -369,11 +372,70 @@ function(_dsys_finish_labs)
 endfunction()
 cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _dsys_finish_labs)
 
-dsys_add_lab(lab1 lab1_lock)
-dsys_add_lab(lab2 lab2_fileserver DEPENDS lab1)
-dsys_add_lab(lab3 lab3_rw DEPENDS lab2)
-dsys_add_lab(lab4 lab4_mkdir DEPENDS lab3)
-dsys_add_lab(lab5 lab5_caching_locks DEPENDS lab4)
-dsys_add_lab(lab6 lab6_caching_extents DEPENDS lab5 RERUN lab2 lab3 lab4)
-dsys_add_lab(lab7 lab7_paxos)
-dsys_add_lab(lab8 lab8_rsm DEPENDS lab5 lab7)
+# A JSON value of the manifest, or `default` when the member is absent.
+function(_dsys_json_get out json default)
+  string(JSON value ERROR_VARIABLE missing GET "${json}" ${ARGN})
+  if(missing)
+    set(value "${default}")
+  endif()
+  set(${out} "${value}" PARENT_SCOPE)
+endfunction()
+
+# The members (an object's keys) or elements (an array's) of a manifest value, as a CMake list.
+function(_dsys_json_list out json)
+  set(items "")
+  string(JSON type ERROR_VARIABLE missing TYPE "${json}" ${ARGN})
+  if(NOT missing)
+    string(JSON count LENGTH "${json}" ${ARGN})
+    if(count GREATER 0)
+      math(EXPR last "${count} - 1")
+      foreach(i RANGE ${last})
+        if(type STREQUAL "OBJECT")
+          string(JSON item MEMBER "${json}" ${ARGN} ${i})
+        else()
+          string(JSON item GET "${json}" ${ARGN} ${i})
+        endif()
+        list(APPEND items ${item})
+      endforeach()
+    endif()
+  endif()
+  set(${out} "${items}" PARENT_SCOPE)
+endfunction()
+
+# dsys_add_labs(MANIFEST ROOT): every lab of the lab manifest MANIFEST (labs.json; docs/labs.md,
+# "The lab manifest"), in its order, with its code under ROOT (labs/DIR, solutions/DIR): the lab
+# (dsys_add_lab) and its programs (dsys_add_lab_program, their sources relative to the kit's top
+# directory). The manifest is the only place that says what a lab is.
+function(dsys_add_labs manifest root)
+  set_property(DIRECTORY ${CMAKE_SOURCE_DIR} APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${manifest})
+  file(READ ${manifest} json)
+  string(JSON count ERROR_VARIABLE bad LENGTH "${json}" labs)
+  if(bad)
+    message(FATAL_ERROR "${manifest}: not a lab manifest (${bad})")
+  endif()
+  if(count EQUAL 0)
+    return()
+  endif()
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    string(JSON lab GET "${json}" labs ${i} name)
+    string(JSON dir GET "${json}" labs ${i} dir)
+    string(JSON namespace GET "${json}" labs ${i} namespace)
+    _dsys_json_list(depends "${json}" labs ${i} depends)
+    _dsys_json_list(rerun "${json}" labs ${i} rerun)
+    dsys_add_lab(${lab} ${dir} NAMESPACE ${namespace} DEPENDS ${depends} RERUN ${rerun}
+                 ROOT ${root})
+    _dsys_json_list(programs "${json}" labs ${i} programs)
+    foreach(program ${programs})
+      string(JSON source GET "${json}" labs ${i} programs ${program} source)
+      _dsys_json_get(fuse "${json}" OFF labs ${i} programs ${program} fuse)
+      set(link "")
+      if(fuse)
+        set(link LINK dsys_fuse)
+      endif()
+      dsys_add_lab_program(${lab} ${program} ${CMAKE_SOURCE_DIR}/${source} ${link})
+    endforeach()
+  endforeach()
+endfunction()
+
+dsys_add_labs(${CMAKE_SOURCE_DIR}/labs.json ${CMAKE_SOURCE_DIR})

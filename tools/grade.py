@@ -57,6 +57,9 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labs as labs_manifest  # noqa: E402  (the lab manifest, labs.json: points and reruns)
+
 FIRST_FAILURE = "dsys: first failed assertion"
 FIRST_FAILURE_END = "dsys: end of first failed assertion"
 CHILD_DIED = "dsys: child process "
@@ -110,6 +113,41 @@ def list_tests(binary, hidden=False, first_number=1):
                       "timeout": int(limit.group(1)) if limit else 120, "tags": tags,
                       "binary": binary, "hidden": hidden})
     return tests
+
+
+def weigh(tests, lab):
+    """Gives each graded test of `lab` its weight from the lab manifest (labs.json): the lab's own
+    tests keep their [points:N]; the tests of each lab it reruns ("rerun": {"lab2": 10}) are
+    scaled to carry that weight together. Exits when the lab's own tests do not carry its points
+    less the reruns' weights. A lab the manifest does not name (the grader's own fixture) keeps
+    its tags' points."""
+    try:
+        labs = labs_manifest.load(test_labs=True)
+    except labs_manifest.ManifestError as e:
+        raise SystemExit(f"grade: {e}")
+    if lab not in labs:
+        return
+    entry = labs[lab]
+
+    def group(t):
+        first = re.match(r"\[(lab[0-9a-z]+)\]", t["tags"])
+        return first.group(1) if first else lab
+
+    own = sum(t["points"] for t in tests if not t["hidden"] and group(t) not in entry["rerun"])
+    expected = entry["points"] - sum(entry["rerun"].values())
+    if own != expected:
+        raise SystemExit(f"grade: {lab}'s own graded tests carry {own} points, but labs.json gives it "
+                         f"{entry['points']}" + (f", {expected} of them its own" if entry["rerun"] else ""))
+    for again, weight in entry["rerun"].items():
+        rerun = [t for t in tests if not t["hidden"] and group(t) == again]
+        carried = sum(t["points"] for t in rerun)
+        for t in rerun:
+            t["points"] = t["points"] * weight / carried
+
+
+def shown_points(x):
+    """Points as the table shows them: whole numbers as they are, others to two decimals."""
+    return str(round(x)) if abs(x - round(x)) < 1e-9 else f"{x:.2f}"
 
 
 def select(tests, only):
@@ -452,6 +490,7 @@ def main():
     every = list_tests(args.tests)
     if args.hidden_tests:
         every += list_tests(args.hidden_tests, hidden=True, first_number=len(every) + 1)
+    weigh(every, args.lab)
     if not every:
         print(f"grade: {args.tests} has no graded tests ([points:N] tags)")
         return 2
@@ -519,24 +558,25 @@ def run_and_report(args, tests, env, replay_args, run_dir):
         return f"{r['name']} (hidden)" if r["hidden"] else r["name"]
 
     width = min(78, max(len(label(r)) for r in results))
-    rule = "-" * (width + 39)
+    score = sum(r["points"] for r in results if r["status"] == "passed")
+    total = sum(r["points"] for r in results)
+    not_run = sum(r["points"] for r in results if r["status"] == "skipped")
+    pw = max(3, max(len(shown_points(r["points"])) for r in results), len(shown_points(total)))
+    rule = "-" * (width + 33 + 2 * pw)
     print()
-    print(f"{'#':>3}  {'test':<{width}}  {'points':>7}  {'result':<8} {'time':>6}  reason")
+    print(f"{'#':>3}  {'test':<{width}}  {'points':>{2 * pw + 1}}  {'result':<8} {'time':>6}  reason")
     print(rule)
     for r in results:
         name = label(r) if len(label(r)) <= width else label(r)[: width - 1] + "…"
         earned = r["points"] if r["status"] == "passed" else 0
         note = r["note"] if len(r["note"]) <= REASON_WIDTH else r["note"][: REASON_WIDTH - 1] + "…"
-        print(f"{r['number']:>3}  {name:<{width}}  {earned:>3}/{r['points']:<3}  {r['status']:<8} "
-              f"{r['seconds']:5.1f}s" + (f"  {note}" if note else ""))
+        print(f"{r['number']:>3}  {name:<{width}}  {shown_points(earned):>{pw}}/{shown_points(r['points']):<{pw}}  "
+              f"{r['status']:<8} {r['seconds']:5.1f}s" + (f"  {note}" if note else ""))
         for line in figure_lines(r, args.verbose):
             print(f"{'':>3}    {line}")
-    score = sum(r["points"] for r in results if r["status"] == "passed")
-    total = sum(r["points"] for r in results)
     print(rule)
-    not_run = sum(r["points"] for r in results if r["status"] == "skipped")
-    print(f"{'':>3}  {'total':<{width}}  {score:>3}/{total:<3}"
-          + (f"  ({not_run} points skipped: not run here)" if not_run else ""))
+    print(f"{'':>3}  {'total':<{width}}  {shown_points(score):>{pw}}/{shown_points(total):<{pw}}"
+          + (f"  ({shown_points(not_run)} points skipped: not run here)" if not_run else ""))
     if os.path.isdir(run_dir) and os.listdir(run_dir):
         print(f"\nthis run's traces and logs: {shown(run_dir)}{os.sep}  "
               f"(those of the last {RUNS_KEPT} runs are kept)")
@@ -562,16 +602,16 @@ def run_and_report(args, tests, env, replay_args, run_dir):
         return f"{r['report']}\n\nthe end of its output:\n{output_end(r['output'], OUTPUT_LIMIT).rstrip()}\n"
 
     if args.json:
-        summary = f"{args.lab}: {score}/{total} points" + (
-            f" ({not_run} points skipped: their tests cannot run here)" if not_run else "")
+        summary = f"{args.lab}: {shown_points(score)}/{shown_points(total)} points" + (
+            f" ({shown_points(not_run)} points skipped: their tests cannot run here)" if not_run else "")
         report = {
-            "score": score,
-            "max_score": total,
+            "score": round(score, 4),
+            "max_score": round(total, 4),
             "output": summary,
             "visibility": "visible",
             "tests": [{"name": r["name"], "number": str(r["number"]),
-                       "score": r["points"] if r["status"] == "passed" else 0,
-                       "max_score": r["points"], "status": "passed" if r["status"] == "passed" else "failed",
+                       "score": round(r["points"], 4) if r["status"] == "passed" else 0,
+                       "max_score": round(r["points"], 4), "status": "passed" if r["status"] == "passed" else "failed",
                        "output": reported_output(r),
                        "visibility": "after_due_date" if r["hidden"] else "visible",
                        "execution_time": round(r["seconds"], 2)} for r in results],

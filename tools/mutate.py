@@ -9,7 +9,6 @@ solutions/<lab dir>/mutants/NAME.patch, which starts with what it is:
 
     what: the server waits with `if`, not `while`: a woken waiter takes the lock without looking
     breaks: the handout's rule it breaks (where the handout states it)
-    ci: yes                  (optional: one of the mutants ./dsys test runs, see --ci)
     --- a/lock_server.cpp
     +++ b/lock_server.cpp
     @@ ...                   a unified diff, paths relative to solutions/<lab dir>
@@ -25,7 +24,7 @@ A mutant survives a seed when it loses no points on it. With --explore RUNS, ./d
 random strategy also runs RUNS runs of the mutant's tests (seeds from 100001), and can find what
 grading missed.
 
---ci: the mutants marked `ci: yes` only, seeds 1..N (2 by default), each seed's tests tried from
+--ci: the lab's CI subset only (its "checks": {"ci_mutants": [...]} in labs.json), seeds 1..N (2 by default), each seed's tests tried from
 the shortest time limit up until one fails: what ./dsys test runs.
 
 It prints the kill matrix (mutant x test: X lost the test's points on seed 1, a number is the
@@ -46,10 +45,10 @@ import tempfile
 import time
 
 import grade  # how tests are listed and named to Catch2
-import submissions  # the labs (cmake/labs.cmake)
+import submissions  # the labs (labs.json)
 
 KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-HEADER = re.compile(r"^(what|breaks|ci):\s*(.*?)\s*$")
+HEADER = re.compile(r"^(what|breaks):\s*(.*?)\s*$")
 NAME = re.compile(r"^[a-z0-9_]+$")
 EXPLORE_SEED = 100001
 
@@ -62,7 +61,7 @@ def die(message):
 # ---- the catalogue ---------------------------------------------------------------------------
 
 def read_mutant(path):
-    """{name, path, what, breaks, ci, patch} of one NAME.patch; dies on a malformed one."""
+    """{name, path, what, breaks, patch} of one NAME.patch; dies on a malformed one."""
     name = os.path.basename(path)[: -len(".patch")]
     if not NAME.match(name):
         die(f"{path}: a mutant's name is lower case letters, digits and _")
@@ -77,14 +76,14 @@ def read_mutant(path):
         if m:
             fields[m.group(1)] = m.group(2)
         elif line.strip():
-            die(f"{path}: line {i + 1} is neither 'what:', 'breaks:', 'ci:' nor the diff")
+            die(f"{path}: line {i + 1} is neither 'what:', 'breaks:' nor the diff")
     for key in ("what", "breaks"):
         if not fields.get(key):
             die(f"{path}: it says no '{key}:' (what the bug is, and the handout rule it breaks)")
     if not body:
         die(f"{path}: holds no diff")
     return {"name": name, "path": path, "what": fields["what"], "breaks": fields["breaks"],
-            "ci": fields.get("ci", "").lower() == "yes", "patch": "".join(body)}
+            "patch": "".join(body)}
 
 
 def catalogue(lab_dir, folder=None):
@@ -304,7 +303,7 @@ def main():
     parser.add_argument("--mutant", help="only this mutant (its NAME)")
     parser.add_argument("--seeds", type=int, help="seeds 1..N (default 20; 2 with --ci)")
     parser.add_argument("--explore", type=int, metavar="RUNS", help="also explore RUNS runs of each mutant")
-    parser.add_argument("--ci", action="store_true", help="the mutants marked ci: yes, tried quickly")
+    parser.add_argument("--ci", action="store_true", help="each lab's CI subset (labs.json), tried quickly")
     parser.add_argument("--json", help="write the kill matrix here")
     parser.add_argument("--build", default=os.path.join(KIT, "build", "dev"), help="the build tree")
     parser.add_argument("--catalogue", help="the mutants of LAB from this folder, not solutions/<lab dir>/mutants")
@@ -335,12 +334,16 @@ def main():
         if args.mutant:
             mutants = [m for m in mutants if m["name"] == args.mutant]
         if args.ci:
-            mutants = [m for m in mutants if m["ci"]]
+            subset = table[lab]["checks"]["ci_mutants"]
+            missing = set(subset) - {m["name"] for m in mutants}
+            if missing and not args.catalogue:
+                die(f"labs.json: {lab}'s ci_mutants names {', '.join(sorted(missing))}, not in its catalogue")
+            mutants = [m for m in mutants if m["name"] in subset]
         if mutants:
             chosen[lab] = mutants
     if not chosen:
         die(f"no mutant {args.mutant or ''} in {args.lab}'s catalogue (solutions/<lab dir>/mutants/)"
-            if args.mutant else f"{args.lab} has no mutants{' marked ci: yes' if args.ci else ''}")
+            if args.mutant else f"{args.lab} has no mutants{' in its CI subset (labs.json)' if args.ci else ''}")
 
     start = time.monotonic()
     for lab, mutants in chosen.items():
@@ -367,7 +370,7 @@ def main():
                 "seeds": seeds, "quick": args.ci,
                 "tests": [{k: t[k] for k in ("number", "name", "points", "timeout")} for t in tests],
                 "not_run": [{k: t[k] for k in ("number", "name", "points")} for t in skipped],
-                "mutants": [{k: m[k] for k in ("name", "what", "breaks", "ci", "files", "result")}
+                "mutants": [{k: m[k] for k in ("name", "what", "breaks", "files", "result")}
                             | ({"explore": m["explore"]} if "explore" in m else {})
                             for m in mutants]}
     path = args.json or os.path.join(args.build, "mutate",

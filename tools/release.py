@@ -5,11 +5,14 @@
 
 REPO is the handout repository that students clone and later pull from (a git repository; made
 with `git init` when it does not exist). The release writes into it the kit as a student gets it,
-with every lab up to and including LAB and none after it, and commits that as one commit:
+and commits that as one commit. It follows the lab manifest (labs.json): it ships LAB, the labs
+LAB builds on (its "depends", transitively), and the labs REPO already holds (released before),
+and no other lab. A course can so release lab 7, which builds on nothing, without labs 1-6, or
+the first lab of another track after lab 1:
 
   - the handout: everything git tracks here, without solutions/ (nor the hidden tests in it) and
-    without labs/DIR of the labs declared after LAB in cmake/labs.cmake (CMake leaves out a lab
-    whose labs/DIR is absent, and every lab that builds on it);
+    without labs/DIR of the labs not shipped (CMake leaves out a lab whose labs/DIR is absent,
+    and every lab that builds on it);
   - files that the previous release had and this kit no longer has are removed from REPO.
 
 A release never touches a student's work: students change only the files their labs'
@@ -37,20 +40,23 @@ def git(repo, *args, capture=True):
     return result.stdout if capture else ""
 
 
-def released_tree(kit, lab):
-    """The kit-relative files of the handout released up to `lab` (included)."""
+def released_tree(kit, lab, had=()):
+    """The kit-relative files of the handout that ships `lab`, the labs it builds on, and those
+    whose labs/DIR is among `had` (the files of the last release), and the names of those labs."""
     labs = submissions.lab_table(kit)
-    names = list(labs)
-    later = {labs[name]["dir"] for name in names[names.index(lab) + 1:]}
+    shipped = set(submissions.closure(labs, lab)) | {lab}
+    shipped |= {name for name in labs
+                if any(p.startswith(f"labs/{labs[name]['dir']}/") for p in had)}
+    left_out = {labs[name]["dir"] for name in labs if name not in shipped}
     tree = []
     for path in submissions.kit_files(kit):
         parts = path.split("/")
         if parts[0] == "solutions":
             continue
-        if parts[0] == "labs" and len(parts) > 1 and parts[1] in later:
+        if parts[0] == "labs" and len(parts) > 1 and parts[1] in left_out:
             continue
         tree.append(path)
-    return tree, [name for name in names if labs[name]["dir"] not in later]
+    return tree, [name for name in labs if name in shipped]
 
 
 def main():
@@ -77,10 +83,10 @@ def main():
     if git(repo, "status", "--porcelain").strip():
         die(f"{repo} has uncommitted changes: commit or remove them first (a release is one commit)")
 
-    tree, released = released_tree(KIT, args.lab)
+    had = [p for p in git(repo, "ls-files", "-z").split("\0") if p]
+    tree, released = released_tree(KIT, args.lab, had)
     wanted = set(tree)
     # Remove what the last release had and this one does not; then copy this one's files.
-    had = [p for p in git(repo, "ls-files", "-z").split("\0") if p]
     removed = sorted(p for p in had if p not in wanted)
     if removed:
         git(repo, "rm", "-q", "--", *removed)
@@ -106,7 +112,7 @@ def main():
     head = git(repo, "rev-parse", "--short", "HEAD").strip()
     print(f"release: {repo} at {head}, '{message}': labs {', '.join(released)}")
     print(f"  {counts['A']} files added, {counts['M']} changed, {counts['D']} removed "
-          f"({len(tree)} files in the handout; no solutions/, no labs after {args.lab})")
+          f"({len(tree)} files in the handout; no solutions/, no other lab)")
     print("Students with a clone of it: git pull (their work is merged with the release, not replaced).")
     return 0
 

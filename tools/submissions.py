@@ -3,7 +3,7 @@
 
     submissions.py files LAB [--own]
         the files the student writes for LAB (its STUDENT_FILES) and, without --own, for the
-        labs it builds on (cmake/labs.cmake's DEPENDS, transitively): kit-relative paths
+        labs it builds on (labs.json's depends, transitively): kit-relative paths
     submissions.py submit LAB [--out ZIP]
         zips those files (./dsys submit), and says what it holds
     submissions.py autograder LAB [--base reference|mine] [--out ZIP]
@@ -35,6 +35,9 @@ import tempfile
 import time
 import zipfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import labs as labs_manifest  # noqa: E402  (the lab manifest, labs.json)
+
 KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STUDENT_FILES = "STUDENT_FILES"
 # What the kit's copy in an autograder leaves out: build trees and what runs leave behind.
@@ -56,34 +59,13 @@ def die(message):
 # ---- the labs and their files ----------------------------------------------------------------
 
 def lab_table(kit=KIT):
-    """{lab: {"dir": DIR, "depends": [LAB...]}} from cmake/labs.cmake, in declaration order."""
-    labs = {}
-    with open(os.path.join(kit, "cmake", "labs.cmake")) as f:
-        for line in f:
-            m = re.match(r"^dsys_add_lab\((\w+)\s+(\w+)(.*)\)\s*$", line)
-            if not m:
-                continue
-            words = m.group(3).split()
-            depends, key = [], None
-            for w in words:
-                if w in ("DEPENDS", "RERUN", "ROOT"):
-                    key = w
-                elif key == "DEPENDS":
-                    depends.append(w)
-            labs[m.group(1)] = {"dir": m.group(2), "depends": depends}
-    return labs
+    """{lab: its entry of the lab manifest (labs.json: "dir", "depends", ...)}, in order."""
+    return labs_manifest.load_or_die(kit)
 
 
 def closure(labs, lab):
-    """The labs `lab` builds on, transitively, in declaration order (not `lab` itself)."""
-    seen = set()
-    stack = list(labs[lab]["depends"])
-    while stack:
-        dep = stack.pop()
-        if dep not in seen:
-            seen.add(dep)
-            stack.extend(labs[dep]["depends"])
-    return [name for name in labs if name in seen]
+    """The labs `lab` builds on, transitively, in the manifest's order (not `lab` itself)."""
+    return labs_manifest.closure(labs, lab)
 
 
 def check_lab(labs, lab, kit=KIT):

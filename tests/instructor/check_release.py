@@ -8,8 +8,10 @@ repository, clones that as a student would, and commits the student's lab 1 ther
 files) and a file of their own. The instructor then fixes a lab 1 test and releases lab 2; the
 student's `git pull` must merge without a conflict, keep their work, and bring the fix and lab 2
 (and nothing after it). The student's clone then configures with CMake, which leaves out the
-labs not yet released, and ./dsys submit says so of them. Bad uses of ./dsys release fail with a
-message and change nothing.
+labs not yet released, and ./dsys submit says so of them. Releases follow the lab manifest: in a
+second handout, lab 7 (which builds on no lab, as the first lab of another track) ships alone,
+without labs 1-6; lab 1 released after it joins it, and lab 8 then brings labs 2-5 it builds on.
+Bad uses of ./dsys release fail with a message and change nothing.
 """
 import os
 import shutil
@@ -112,6 +114,22 @@ listed = sorted({r.split("\t")[0] for r in rows if r.split("\t")[2:3] == ["lab"]
 expect(listed == ["lab1", "lab2"], f"labs.tsv lists lab1 and lab2 only (it lists {listed})")
 out = run(["./dsys", "submit", "lab3"], student, expect_rc=2)
 expect("not released" in out.stdout, "./dsys submit of an unreleased lab says it is not released")
+
+# Releases follow the manifest: lab 7 builds on nothing, so it ships alone.
+other = os.path.join(work, "other-track")
+
+
+def shipped(repo):
+    return sorted(name for name in labs if os.path.isdir(os.path.join(repo, "labs", labs[name]["dir"])))
+
+
+out = run(["./dsys", "release", "lab7", "--to", other], instructor)
+expect(shipped(other) == ["lab7"], f"a release of lab 7 ships lab 7 alone (it ships {shipped(other)})")
+out = run(["./dsys", "release", "lab1", "--to", other], instructor)
+expect(shipped(other) == ["lab1", "lab7"], f"lab 1 released next joins lab 7 (the handout holds {shipped(other)})")
+out = run(["./dsys", "release", "lab8", "--to", other], instructor)
+expect(shipped(other) == [f"lab{n}" for n in range(1, 9) if n != 6],
+       f"lab 8 brings the labs it builds on, and not lab 6 (the handout holds {shipped(other)})")
 
 # Bad uses: an unknown lab, a handout with uncommitted changes, a student's clone (no solutions/).
 out = run(["./dsys", "release", "lab99", "--to", handout], instructor, expect_rc=2)

@@ -144,7 +144,7 @@ std::string join(const std::vector<std::string>& lines) {
 // ------------------------------------------------------------ part 1: the cache
 
 TEST_CASE("lab 6: reads and writes of cached extents cost no extent RPC, and stay in the cache",
-          "[lab6][part1][points:8][timeout:60]") {
+          "[lab6][part1][points:6][timeout:60]") {
   Cluster c(601, "lab6-cached", 2);
   const Inum f = c.create_here(1, kRootInum, "f");
   c.write(1, f, "first");
@@ -172,7 +172,7 @@ TEST_CASE("lab 6: reads and writes of cached extents cost no extent RPC, and sta
 TEST_CASE(
     "lab 6: a create costs no RPC at all, and the other client finds the file once the "
     "directory's lock has moved",
-    "[lab6][part1][part2][points:6][timeout:60]") {
+    "[lab6][part1][part2][points:4][timeout:60]") {
   Cluster c(602, "lab6-create", 2);
   CHECK(c.names(1, kRootInum).empty());  // client 1 now has the root's lock
   const std::uint64_t before = all_calls(c.world, c.yfs.client(1));
@@ -198,7 +198,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: sizes are exact and times move forward: at once for the writer, for the other "
     "client once the lock has moved",
-    "[lab6][part1][points:8][timeout:60]") {
+    "[lab6][part1][points:5][timeout:60]") {
   Cluster c(603, "lab6-times", 2);
   const Inum f = c.create_here(1, kRootInum, "t");
   auto t0 = c.yfs.run(1, [f](auto& fs) { return fs.getattr(f); });
@@ -239,7 +239,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: a write by one client is seen by the other once the lock has moved, never a stale "
     "read",
-    "[lab6][part2][points:10][timeout:120]") {
+    "[lab6][part2][points:7][timeout:120]") {
   Cluster c(604, "lab6-coherent", 2);
   const Inum f = c.create(1, kRootInum, "shared");
   for (int round = 0; round < 30; ++round) {
@@ -261,7 +261,7 @@ TEST_CASE(
 }
 
 TEST_CASE("lab 6: interleaved writes to one file from two clients leave the last writer's data",
-          "[lab6][part2][points:7][timeout:120]") {
+          "[lab6][part2][points:5][timeout:120]") {
   Cluster c(605, "lab6-interleaved", 2);
   const Inum f = c.create(1, kRootInum, "both");
   for (int round = 0; round < 10; ++round) {
@@ -300,7 +300,7 @@ TEST_CASE("lab 6: interleaved writes to one file from two clients leave the last
 TEST_CASE(
     "lab 6: an unlink in one client makes lookup fail in the other, and the name can be made "
     "again",
-    "[lab6][part2][points:7][timeout:60]") {
+    "[lab6][part2][points:5][timeout:60]") {
   Cluster c(606, "lab6-unlink", 2);
   const Inum f = c.create(1, kRootInum, "gone");
   c.write(1, f, "soon gone");
@@ -387,7 +387,7 @@ std::uint64_t create_and_delete(std::uint64_t seed, std::string label) {
 TEST_CASE(
     "lab 6: each of two clients creates 100 files and deletes 99 in its own directory, with "
     "at least 10 times fewer extent RPCs than lab 5",
-    "[lab6][part1][part2][points:10][timeout:180]") {
+    "[lab6][part1][part2][points:7][timeout:180]") {
   const auto lab5 = create_and_delete<Lab5Yfs>(607, "lab6-lab5-baseline");
   const auto lab6 = create_and_delete<Lab6Yfs>(607, "lab6-own-dirs");
   std::cout << fmt::format(
@@ -402,7 +402,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: four clients create, write, read and delete in one directory at once; the "
     "directories stay well formed and every client agrees",
-    "[lab6][part2][points:8][timeout:180]") {
+    "[lab6][part2][points:6][timeout:180]") {
   Cluster c(608, "lab6-four", 4);
   auto dir = c.yfs.run(1, [](auto& fs) { return fs.mkdir(kRootInum, "all"); });
   REQUIRE(dir);
@@ -498,7 +498,7 @@ bool extent_traffic(const dsys::sim::NodeEvent& e, NodeId server) {
 TEST_CASE(
     "lab 6: a crash at every point of a flush leaves the directories well formed, and the "
     "other client goes on once the crashed one restarts",
-    "[lab6][part1][part2][points:12][timeout:300]") {
+    "[lab6][part1][part2][points:8][timeout:300]") {
   // First, uncrashed: how many messages client 1 exchanges with the extent server while the
   // other client's readdir makes it flush.
   std::uint64_t points = 0;
@@ -557,7 +557,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: a client crash loses only its own unflushed writes, and the other client goes on "
     "once it restarts",
-    "[lab6][part2][points:8][timeout:120]") {
+    "[lab6][part2][points:6][timeout:120]") {
   Cluster c(610, "lab6-crash-loses", 2);
   const Inum mine = c.create(1, kRootInum, "mine");
   c.write(1, mine, "A1");
@@ -629,7 +629,7 @@ void meanwhile(Cluster& c, F op) {
 TEST_CASE(
     "lab 6: a flush writes what the cache held when it began: a file created meanwhile is never "
     "named on the server before its extent is there, and the next flush writes it",
-    "[lab6][part1][points:5][timeout:60]") {
+    "[lab6][part1][points:3][timeout:60]") {
   Cluster c(611, "lab6-flush-snapshot", 2, false);
   auto one = c.yfs.run(1, [](auto& fs) { return fs.mkdir(kRootInum, "one"); });
   REQUIRE(one);
@@ -669,7 +669,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: a new file unlinked while a flush is writing it leaves no extent behind on the "
     "server",
-    "[lab6][part1][points:5][timeout:60]") {
+    "[lab6][part1][points:3][timeout:60]") {
   Cluster c(612, "lab6-flush-unlink", 2, false);
   auto one = c.yfs.run(1, [](auto& fs) { return fs.mkdir(kRootInum, "one"); });
   REQUIRE(one);
@@ -706,7 +706,7 @@ TEST_CASE(
 TEST_CASE(
     "lab 6: a real yfs_client writes its cache back when it stops, and the other mount reads "
     "every file",
-    "[lab6][processes][points:6][timeout:200]") {
+    "[lab6][processes][points:5][timeout:200]") {
   if (dsys::testing::skip_without_fuse()) return;
   dsys::testing::YfsCluster cluster(DSYS_APPS_DIR);
   const std::string one = cluster.mount(0);
