@@ -106,7 +106,8 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
   target_precompile_headers(${target}_test_objects REUSE_FROM dsys_lab_pch)
   target_compile_definitions(${target}_test_objects PRIVATE DSYS_APPS_DIR="${out}")
   if(rerun)
-    target_compile_definitions(${target}_test_objects PRIVATE DSYS_RERUN=1)
+    get_property(rerun_node GLOBAL PROPERTY DSYS_LAB_${lab}_RERUN_NODE)
+    target_compile_definitions(${target}_test_objects PRIVATE DSYS_RERUN_NODE="${rerun_node}")
   endif()
   add_executable(${target}_tests $<TARGET_OBJECTS:${target}_test_objects>
                                  $<TARGET_OBJECTS:dsys_lab_main>)
@@ -169,7 +170,7 @@ function(_dsys_add_mutants lab solutions_target)
   endforeach()
 endfunction()
 
-# dsys_add_lab(NAME DIR NAMESPACE NS [DEPENDS LAB...] [RERUN LAB...] [ROOT PATH])
+# dsys_add_lab(NAME DIR NAMESPACE NS [DEPENDS LAB...] [RERUN LAB... RERUN_NODE HEADER] [ROOT PATH])
 #
 # Called by dsys_add_labs for each lab of the manifest. Lab NAME, whose code (in namespace NS) is
 # in ROOT/labs/DIR (the student's) and ROOT/solutions/DIR (the reference), with its tests in
@@ -177,11 +178,12 @@ endfunction()
 # DEPENDS lists the labs it builds on, declared before it; their directories are on its include
 # path and their libraries are linked into it (the labs they build on come along). RERUN lists
 # labs (of those) whose tests its test program runs again: their test sources, compiled with
-# DSYS_RERUN defined, which they use to run over this lab's code (lab 6: over its cache).
+# DSYS_RERUN_NODE defined as RERUN_NODE, a header of this lab's that names the node they run over
+# (lab 6: its caching client).
 # Without ROOT/labs/DIR (a handout released up to an earlier lab: docs/labs.md, "Releasing the
 # next lab") the lab, every lab that builds on it, and their programs are left out.
 function(dsys_add_lab name dir)
-  cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT;NAMESPACE" "DEPENDS;RERUN")
+  cmake_parse_arguments(PARSE_ARGV 2 arg "" "ROOT;NAMESPACE;RERUN_NODE" "DEPENDS;RERUN")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "dsys_add_lab(${name}): unexpected arguments ${arg_UNPARSED_ARGUMENTS}")
   endif()
@@ -235,6 +237,11 @@ function(dsys_add_lab name dir)
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_CLOSURE "${ordered}")
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_ROOT ${arg_ROOT})
   set_property(GLOBAL PROPERTY DSYS_LAB_${name}_NAMESPACE ${arg_NAMESPACE})
+  if(arg_RERUN AND NOT arg_RERUN_NODE)
+    message(FATAL_ERROR "dsys_add_lab(${name}): it reruns ${arg_RERUN}: its rerun_node names the header "
+                        "that gives the node they run over")
+  endif()
+  set_property(GLOBAL PROPERTY DSYS_LAB_${name}_RERUN_NODE "${arg_RERUN_NODE}")
 
   # Hidden tests: the instructor's solutions/DIR/hidden/*.cpp, or, in an autograder's copy (which
   # has no reference of the graded lab), hidden/DIR/*.cpp.
@@ -369,7 +376,9 @@ function(_dsys_finish_labs)
   endforeach()
   file(GENERATE OUTPUT ${CMAKE_BINARY_DIR}/labs.tsv CONTENT "${rows}")
   add_custom_target(labs_tsv)
+  _dsys_integrity_tests()
 endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/integrity.cmake)
 cmake_language(DEFER DIRECTORY ${CMAKE_SOURCE_DIR} CALL _dsys_finish_labs)
 
 # A JSON value of the manifest, or `default` when the member is absent.
@@ -423,8 +432,12 @@ function(dsys_add_labs manifest root)
     string(JSON namespace GET "${json}" labs ${i} namespace)
     _dsys_json_list(depends "${json}" labs ${i} depends)
     _dsys_json_list(rerun "${json}" labs ${i} rerun)
+    _dsys_json_get(rerun_node "${json}" "" labs ${i} rerun_node)
+    if(rerun_node STREQUAL "rerun_node-NOTFOUND" OR rerun_node STREQUAL "null")
+      set(rerun_node "")
+    endif()
     dsys_add_lab(${lab} ${dir} NAMESPACE ${namespace} DEPENDS ${depends} RERUN ${rerun}
-                 ROOT ${root})
+                 RERUN_NODE ${rerun_node} ROOT ${root})
     _dsys_json_list(programs "${json}" labs ${i} programs)
     foreach(program ${programs})
       string(JSON source GET "${json}" labs ${i} programs ${program} source)

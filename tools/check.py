@@ -137,13 +137,13 @@ def tidy_one(build, source, fallback=None):
     return found
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description="clang-format and clang-tidy on the kit's C++.")
     parser.add_argument("what", nargs="*")
     parser.add_argument("--build", required=True, help="a configured build tree (compile_commands.json)")
     parser.add_argument("--fix", action="store_true", help="rewrite unformatted files with clang-format")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     for tool in ("clang-format", "clang-tidy"):
         if not shutil.which(tool):
             die(f"{tool} is not installed (as root: apt-get install -y clang-format clang-tidy)")

@@ -300,7 +300,7 @@ def exhaustive_prefixes(run, prefix, depth):
     return children
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter,
                                      epilog="\n".join(__doc__.splitlines()[2:]))
@@ -316,7 +316,7 @@ def main():
     parser.add_argument("--out", default="explore", help="where failing schedules go (default ./explore)")
     parser.add_argument("--no-shrink", action="store_true", help="report failing schedules as found")
     parser.add_argument("--shrink-runs", type=int, default=60, help="runs spent shrinking one failure (60)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.runs < 1 or args.jobs < 1 or args.shrink_runs < 0:
         parser.error("--runs and --jobs must be at least 1, --shrink-runs at least 0")
     depth = args.depth if args.depth is not None else (3 if args.strategy == "pct" else 6)

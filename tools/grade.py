@@ -470,7 +470,7 @@ def print_result_line(r):
     print(f"  {r['number']:>2}. {r['status'].upper():<7} {r['seconds']:6.1f}s  {r['name']}", flush=True)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description="Grade one lab.")
     parser.add_argument("--lab", required=True)
     parser.add_argument("--tests", required=True, help="the lab's test program")
@@ -484,7 +484,7 @@ def main():
     parser.add_argument("--expect-fail", action="store_true", help="integrity: every test must fail")
     parser.add_argument("--replay-args", default="",
                         help="the ./dsys grade options that chose the test program's flavour")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     replay_args = f" {args.replay_args}" if args.replay_args.strip() else ""
 
     every = list_tests(args.tests)

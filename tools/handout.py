@@ -169,12 +169,12 @@ def handout(root, check, name):
     return 0
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description="Generate labs/ from solutions/.")
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
     parser.add_argument("--root", action="append", help="a tree holding solutions/ (default: the kit's "
                         "and tests/labs)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     kit = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     roots = args.root or [kit, os.path.join(kit, "tests", "labs")]
     if not os.path.isdir(os.path.join(roots[0], "solutions")):

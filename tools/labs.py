@@ -25,7 +25,8 @@ TEST_MANIFEST = os.path.join("tests", "labs", "labs.json")
 
 # Every field of a lab, and the type of its value.
 FIELDS = {"name": str, "dir": str, "track": str, "namespace": str, "depends": list, "programs": dict,
-          "rerun": dict, "replicated": bool, "scenario": bool, "points": int, "checks": dict}
+          "rerun": dict, "rerun_node": (str, type(None)), "replicated": bool, "scenario": bool,
+          "points": int, "checks": dict}
 CHECKS = {"sweep_seeds": int, "slow_seeds": int, "ci_mutants": list}
 
 
@@ -48,8 +49,11 @@ def _read(path, root, labs):
         if not isinstance(entry, dict):
             raise ManifestError(f"{where}: each lab is an object")
         for field, kind in FIELDS.items():
-            if not isinstance(entry.get(field), kind) or (kind is int and isinstance(entry[field], bool)):
-                raise ManifestError(f"{where}: '{field}' is missing or not a {kind.__name__}")
+            if field not in entry or not isinstance(entry[field], kind) \
+                    or (kind is int and isinstance(entry[field], bool)):
+                kinds = kind if isinstance(kind, tuple) else (kind,)
+                what = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+                raise ManifestError(f"{where}: '{field}' is missing or not a {what}")
         unknown = set(entry) - set(FIELDS)
         if unknown:
             raise ManifestError(f"{where}: unknown fields {', '.join(sorted(unknown))}")
@@ -73,6 +77,9 @@ def _read(path, root, labs):
                 raise ManifestError(f"{where}: {name} reruns {again}, which it does not build on")
             if not isinstance(weight, int) or weight <= 0:
                 raise ManifestError(f"{where}: rerun {again}'s weight is a positive whole number of points")
+        if bool(entry["rerun"]) != bool(entry["rerun_node"]):
+            raise ManifestError(f"{where}: a lab that reruns others names the header of the node they run "
+                                "over (rerun_node), and only such a lab")
         if sum(entry["rerun"].values()) >= entry["points"]:
             raise ManifestError(f"{where}: the reruns weigh all of {name}'s {entry['points']} points")
         for program, spec in entry["programs"].items():

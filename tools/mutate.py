@@ -297,7 +297,7 @@ def report(lab, tests, skipped, mutants, seeds):
     return survivors
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("lab", help="a lab (lab1) or all")
     parser.add_argument("--mutant", help="only this mutant (its NAME)")
@@ -308,7 +308,7 @@ def main():
     parser.add_argument("--build", default=os.path.join(KIT, "build", "dev"), help="the build tree")
     parser.add_argument("--catalogue", help="the mutants of LAB from this folder, not solutions/<lab dir>/mutants")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     seeds = list(range(1, (args.seeds or (2 if args.ci else 20)) + 1))
     if len(seeds) < 1 or len(seeds) > 10000:
         parser.error("--seeds must be from 1 to 10000")

@@ -59,12 +59,12 @@ def released_tree(kit, lab, had=()):
     return tree, [name for name in labs if name in shipped]
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description="Release the handout up to a lab into a repository.")
     parser.add_argument("lab", help="the last lab released (lab1, lab2, ...)")
     parser.add_argument("--to", required=True, help="the handout repository (made if absent)")
     parser.add_argument("--message", help="the commit's message (default: 'Release LAB')")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     labs = submissions.lab_table(KIT)
     if args.lab not in labs:

@@ -6,16 +6,16 @@
         labs it builds on (labs.json's depends, transitively): kit-relative paths
     submissions.py submit LAB [--out ZIP]
         zips those files (./dsys submit), and says what it holds
-    submissions.py autograder LAB [--base reference|mine] [--out ZIP]
+    submissions.py autograder LAB [--base reference|labs] [--out ZIP]
         a Gradescope autograder: setup.sh, run_autograder and kit/ (./dsys autograder)
-    submissions.py run --lab LAB --base reference|mine --submission DIR --results FILE
+    submissions.py run --lab LAB --base reference|labs --submission DIR --results FILE
         grades one submission in this kit (run_autograder calls it): results.json, always
-    submissions.py grade-many LAB SUBMISSION... [--base reference|mine] [--out DIR]
+    submissions.py grade-many LAB SUBMISSION... [--base reference|labs] [--out DIR]
         grades many submissions (zips or directories), one at a time, and writes a CSV
 
-With --base mine a submission holds the student's files of LAB and of every lab it builds on,
-and LAB is built on them; with --base reference only LAB's own files are taken, and LAB is built
-on the reference of the labs it builds on (so a lab is graded alone). A submission is found in
+With --base labs (once spelled mine, still accepted) a submission holds the student's files of LAB
+and of every lab it builds on, and LAB is built on them; with --base reference only LAB's own files
+are taken, and LAB is built on the reference of the labs it builds on (so a lab is graded alone). A submission is found in
 its directory by path (labs/lab1_lock/lock_server.cpp, as ./dsys submit packs it, or a clone of
 the student's repository), else by the lab directory and name at any depth, else by name alone
 when no two needed files share it (loose files uploaded by hand).
@@ -90,7 +90,7 @@ def own_files(kit, labs, lab):
 
 
 def student_files(kit, labs, lab, base):
-    """The files a submission for `lab` must hold: its own, and with base "mine" its labs' too."""
+    """The files a submission for `lab` must hold: its own, and with base "labs" its labs' too."""
     which = ([] if base == "reference" else closure(labs, lab)) + [lab]
     return [path for name in which for path in own_files(kit, labs, name)]
 
@@ -100,7 +100,7 @@ def student_files(kit, labs, lab, base):
 def cmd_files(args):
     labs = lab_table()
     check_lab(labs, args.lab)
-    for path in student_files(KIT, labs, args.lab, "reference" if args.own else "mine"):
+    for path in student_files(KIT, labs, args.lab, "reference" if args.own else "labs"):
         print(path)
     return 0
 
@@ -108,7 +108,7 @@ def cmd_files(args):
 def cmd_submit(args):
     labs = lab_table()
     check_lab(labs, args.lab)
-    files = student_files(KIT, labs, args.lab, "mine")
+    files = student_files(KIT, labs, args.lab, "labs")
     missing = [p for p in files if not os.path.isfile(os.path.join(KIT, p))]
     if missing:
         die("these files of the handout are missing: " + ", ".join(missing))
@@ -390,7 +390,7 @@ def cmd_grade_many(args):
         os.makedirs(os.path.dirname(target), exist_ok=True)
         if not os.path.isfile(target) or open(target, "rb").read() != open(os.path.join(KIT, src), "rb").read():
             shutil.copy2(os.path.join(KIT, src), target)
-    stubs = {p: open(os.path.join(work, p), "rb").read() for p in student_files(work, labs, args.lab, "mine")}
+    stubs = {p: open(os.path.join(work, p), "rb").read() for p in student_files(work, labs, args.lab, "labs")}
     rows, names, taken = [], [], set()
     for i, submission in enumerate(args.submissions, start=1):
         name = submission_name(submission, taken)
@@ -440,7 +440,7 @@ def cmd_grade_many(args):
     return 0
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description="Submissions: submit, autograder, run, grade-many.")
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("files")
@@ -451,20 +451,22 @@ def main():
     p.add_argument("--out")
     p = commands.add_parser("autograder")
     p.add_argument("lab")
-    p.add_argument("--base", choices=["reference", "mine"], default="reference")
+    p.add_argument("--base", choices=["reference", "labs", "mine"], default="reference")
     p.add_argument("--out")
     p = commands.add_parser("run")
     p.add_argument("--lab", required=True)
-    p.add_argument("--base", choices=["reference", "mine"], default="reference")
+    p.add_argument("--base", choices=["reference", "labs", "mine"], default="reference")
     p.add_argument("--submission", required=True)
     p.add_argument("--results", required=True)
     p.add_argument("--no-hidden", action="store_true")
     p = commands.add_parser("grade-many")
     p.add_argument("lab")
     p.add_argument("submissions", nargs="+")
-    p.add_argument("--base", choices=["reference", "mine"], default="reference")
+    p.add_argument("--base", choices=["reference", "labs", "mine"], default="reference")
     p.add_argument("--out")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if getattr(args, "base", None) == "mine":  # the older spelling of labs (the student's own labs)
+        args.base = "labs"
     return {"files": cmd_files, "submit": cmd_submit, "autograder": cmd_autograder, "run": cmd_run,
             "grade-many": cmd_grade_many}[args.command](args)
 

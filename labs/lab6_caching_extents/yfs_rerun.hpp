@@ -1,6 +1,6 @@
 // lab 6: the node that the tests of labs 2, 3 and 4 run over when lab 6 compiles them again
-// (with DSYS_RERUN; see cmake/labs.cmake, RERUN): yours, with its cache, over lab 5's caching lock
-// server. (Given.)
+// (labs.json: lab 6's "rerun", and "rerun_node" names this header, which those tests include as
+// DSYS_RERUN_NODE): yours, with its cache, over lab 5's caching lock server. (Given.)
 #pragma once
 
 #include "caching_lock_server.hpp"

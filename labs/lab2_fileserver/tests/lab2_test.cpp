@@ -36,11 +36,12 @@ using dsys::fs::Error;
 using dsys::fs::Inum;
 using dsys::fs::kRootInum;
 using dsys::testing::TestWorld;
-// Lab 6 compiles this file again, with DSYS_RERUN, to run these tests over its caching client:
-// yfs_rerun.hpp (in lab 6) names that client's node. Tests that only a client without a cache
-// passes (a server down) are left out there.
-#ifdef DSYS_RERUN
-#include "yfs_rerun.hpp"
+// A later lab may compile this file again, to run these tests over its own client (labs.json,
+// "rerun"): it then defines DSYS_RERUN_NODE, a header of its own that names that client's node and
+// lock server (dsys::rerun::Node, dsys::rerun::LockServer). The tests that only a client without
+// a cache passes (a server down) are left out then.
+#ifdef DSYS_RERUN_NODE
+#include DSYS_RERUN_NODE
 using Yfs =
     dsys::testing::SimYfs<dsys::lab2::ExtentServer, dsys::rerun::Node, dsys::rerun::LockServer>;
 #else
@@ -90,7 +91,7 @@ long listed(const std::vector<dsys::fs::DirEntry>& entries, const std::string& n
 }  // namespace
 
 // ------------------------------------------------------------ part 1: the extent server
-#ifndef DSYS_RERUN  // (the extent server alone: nothing of lab 6 in it)
+#ifndef DSYS_RERUN_NODE  // (the extent server alone: no client in it)
 
 TEST_CASE("lab 2: the extent server keeps bytes and attributes",
           "[lab2][part1][points:15][timeout:60]") {
@@ -203,7 +204,7 @@ TEST_CASE("lab 2: the extent server runs each put once, so a late copy never und
   CHECK(done == 150);
 }
 
-#endif  // DSYS_RERUN
+#endif  // DSYS_RERUN_NODE
 
 // ------------------------------------------------------------ part 2: the yfs client
 
@@ -367,7 +368,7 @@ TEST_CASE("lab 2: bad names and taken names are refused, and the directory is un
   CHECK(listed(*entries, "taken") == 1);
 }
 
-#ifndef DSYS_RERUN  // (a cache answers from memory while the server is down)
+#ifndef DSYS_RERUN_NODE  // (a cache answers from memory while the server is down)
 TEST_CASE("lab 2: with the extent server down, operations fail with EIO instead of hanging",
           "[lab2][part2][points:5][timeout:60]") {
   TestWorld world({.seed = 207, .label = "lab2-down"});
@@ -388,7 +389,7 @@ TEST_CASE("lab 2: with the extent server down, operations fail with EIO instead 
   REQUIRE_FALSE(attr);
   CHECK(attr.error() == Error::io);
 }
-#endif  // DSYS_RERUN
+#endif  // DSYS_RERUN_NODE
 
 // ------------------------------------------------------------ real processes and a FUSE mount
 
@@ -448,7 +449,7 @@ TEST_CASE("lab 2: yfs_client refuses a missing, a non-empty and a busy mount poi
   CHECK(write_file(cluster.mount(0) + "/still-here", ""));
 }
 
-#ifndef DSYS_RERUN  // (as above)
+#ifndef DSYS_RERUN_NODE  // (as above)
 TEST_CASE("lab 2: with the extent server killed, a real mount answers EIO instead of hanging",
           "[lab2][processes][points:5][timeout:120]") {
   if (dsys::testing::skip_without_fuse()) return;
@@ -472,4 +473,4 @@ TEST_CASE("lab 2: with the extent server killed, a real mount answers EIO instea
   cluster.report_if_dead();
   CHECK_FALSE(cluster.yfs_client(0).wait(std::chrono::milliseconds(0)));
 }
-#endif  // DSYS_RERUN
+#endif  // DSYS_RERUN_NODE

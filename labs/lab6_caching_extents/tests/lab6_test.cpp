@@ -8,7 +8,7 @@
 // crashes a client at every point of a flush to check it.
 //
 // This program also runs the tests of labs 2, 3 and 4 again, over your cache (their files,
-// compiled with DSYS_RERUN: see lab 6's yfs_rerun.hpp), their real-mount tests included: the
+// compiled with DSYS_RERUN_NODE: see lab 6's yfs_rerun.hpp), their real-mount tests included: the
 // yfs_client of this directory is lab 6's.
 #include <catch2/catch.hpp>
 

@@ -1,0 +1,116 @@
+# The integrity checks of ./dsys test (CTest label "integrity"), in the instructor's tree: the
+# handout and the manifest hold, the C++ is formatted, and for each lab of labs.json with its
+# reference here, what docs/labs.md ("Integrity") says. ./dsys test runs them with the library's
+# tests (ctest -L "lib|integrity"), side by side as the machine's CPUs allow: a check that runs
+# tests in parallel itself takes as many CPUs (PROCESSORS), so ctest -j never overloads them.
+#
+#   integrity: labs/ is what solutions/ generates             tools/handout.py --check
+#   integrity: labs.json agrees with the tree                 tools/labs.py check
+#   integrity: the C++ is formatted with .clang-format        tests/integrity/check_formatted.py
+#   integrity: LAB passes in full on solutions/               tools/grade.py, hidden tests too
+#   integrity: LAB's simulated tests pass on solutions/ ...   tools/sweep.py, checks.sweep_seeds
+#   integrity: ... slowed ...                                 tools/sweep.py --slow, checks.slow_seeds
+#   integrity: every graded test of LAB fails on its stubs    tools/grade.py --expect-fail
+#   integrity: ... also on the reference base                 (a lab that builds on others)
+#   integrity: each lab's CI mutants lose points              tools/mutate.py all --ci (alone:
+#                                                             it builds the mutants in this tree)
+
+set(DSYS_INTEGRITY_JOBS 2)  # the processes a grade or sweep runs at once (and the CPUs it takes)
+
+function(_dsys_integrity_test name)
+  cmake_parse_arguments(PARSE_ARGV 1 arg "SERIAL" "PROCESSORS;TIMEOUT" "COMMAND")
+  set(work ${CMAKE_BINARY_DIR}/integrity)
+  file(MAKE_DIRECTORY ${work})
+  add_test(NAME "integrity: ${name}" COMMAND ${arg_COMMAND} WORKING_DIRECTORY ${work})
+  set_tests_properties("integrity: ${name}" PROPERTIES LABELS integrity TIMEOUT ${arg_TIMEOUT}
+                       SKIP_RETURN_CODE 77 ENVIRONMENT "DSYS_TRACE_DIR=${work}/traces")
+  if(arg_PROCESSORS)
+    set_tests_properties("integrity: ${name}" PROPERTIES PROCESSORS ${arg_PROCESSORS})
+  endif()
+  if(arg_SERIAL)
+    set_tests_properties("integrity: ${name}" PROPERTIES RUN_SERIAL TRUE)
+  endif()
+endfunction()
+
+# A lab's value in the manifest (its entry's position in labs.json is its order among the labs).
+function(_dsys_manifest_value out lab)
+  file(READ ${CMAKE_SOURCE_DIR}/labs.json json)
+  string(JSON count LENGTH "${json}" labs)
+  math(EXPR last "${count} - 1")
+  foreach(i RANGE ${last})
+    string(JSON name GET "${json}" labs ${i} name)
+    if(name STREQUAL lab)
+      string(JSON value GET "${json}" labs ${i} ${ARGN})
+      set(${out} "${value}" PARENT_SCOPE)
+      return()
+    endif()
+  endforeach()
+  message(FATAL_ERROR "labs.json has no ${lab}")
+endfunction()
+
+# Called once every lab is declared (_dsys_finish_labs).
+function(_dsys_integrity_tests)
+  if(NOT DSYS_LIB_TESTS OR NOT EXISTS ${CMAKE_SOURCE_DIR}/solutions)
+    return()
+  endif()
+  find_package(Python3 REQUIRED COMPONENTS Interpreter)
+  set(py ${Python3_EXECUTABLE})
+  set(tools ${CMAKE_SOURCE_DIR}/tools)
+  _dsys_integrity_test("labs/ is what solutions/ generates" TIMEOUT 120
+                       COMMAND ${py} ${tools}/handout.py --check)
+  _dsys_integrity_test("labs.json agrees with the tree" TIMEOUT 60 COMMAND ${py} ${tools}/labs.py check)
+  _dsys_integrity_test("the C++ is formatted with .clang-format" TIMEOUT 300
+                       COMMAND ${py} ${CMAKE_SOURCE_DIR}/tests/integrity/check_formatted.py
+                               ${CMAKE_SOURCE_DIR})
+  set(jobs ${DSYS_INTEGRITY_JOBS})
+  get_property(labs GLOBAL PROPERTY DSYS_LABS)
+  foreach(lab ${labs})
+    get_property(root GLOBAL PROPERTY DSYS_LAB_${lab}_ROOT)
+    get_property(flavours GLOBAL PROPERTY DSYS_LAB_${lab}_FLAVOURS)
+    if(NOT root STREQUAL CMAKE_SOURCE_DIR OR NOT "solutions" IN_LIST flavours)
+      continue()  # the kit's own test lab (tests/labs checks it), or a lab without its reference
+    endif()
+    set(reference ${lab}_solutions)
+    set(hidden "")
+    if(TARGET ${reference}_hidden_tests)
+      set(hidden --hidden-tests $<TARGET_FILE:${reference}_hidden_tests>)
+    endif()
+    _dsys_integrity_test("${lab} passes in full on solutions/" PROCESSORS ${jobs} TIMEOUT 1200
+                         COMMAND ${py} ${tools}/grade.py --lab ${lab} --jobs ${jobs}
+                                 --tests $<TARGET_FILE:${reference}_tests> ${hidden}
+                                 --replay-args "--impl solutions")
+    _dsys_manifest_value(seeds ${lab} checks sweep_seeds)
+    _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ for seeds 1-${seeds}"
+                         PROCESSORS ${jobs} TIMEOUT 1200
+                         COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${seeds} --jobs ${jobs}
+                                 --tests $<TARGET_FILE:${reference}_tests>)
+    _dsys_manifest_value(slow ${lab} checks slow_seeds)
+    _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ slowed, for seeds 1-${slow}"
+                         PROCESSORS ${jobs} TIMEOUT 1200
+                         COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${slow} --slow
+                                 --jobs ${jobs} --tests $<TARGET_FILE:${reference}_tests>)
+    foreach(flavour labs base_reference)
+      if(NOT flavour IN_LIST flavours)
+        continue()  # base_reference: only a lab that builds on others
+      endif()
+      _dsys_lab_target(${lab} ${flavour} target)
+      set(hidden "")
+      if(TARGET ${target}_hidden_tests)
+        set(hidden --hidden-tests $<TARGET_FILE:${target}_hidden_tests>)
+      endif()
+      if(flavour STREQUAL "labs")
+        set(name "every graded test of ${lab} fails on its stubs")
+        set(replay "")
+      else()
+        set(name "every graded test of ${lab} fails on its stubs on the reference base")
+        set(replay --replay-args "--base reference")
+      endif()
+      _dsys_integrity_test("${name}" PROCESSORS ${jobs} TIMEOUT 1200
+                           COMMAND ${py} ${tools}/grade.py --lab ${lab} --jobs ${jobs} --expect-fail
+                                   --tests $<TARGET_FILE:${target}_tests> ${hidden} ${replay})
+    endforeach()
+  endforeach()
+  _dsys_integrity_test("each lab's CI subset of mutants (labs.json) loses points" SERIAL TIMEOUT 1800
+                       COMMAND ${py} ${tools}/mutate.py all --ci --build ${CMAKE_BINARY_DIR}
+                               --jobs ${jobs})
+endfunction()
