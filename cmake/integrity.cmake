@@ -1,12 +1,14 @@
 # The integrity checks of ./dsys test (CTest label "integrity"), in the instructor's tree: the
 # handout and the manifest hold, the C++ is formatted, and for each lab of labs.json with its
 # reference here, what docs/labs.md ("Integrity") says. ./dsys test runs them with the library's
-# tests (ctest -L "lib|integrity"), side by side as the machine's CPUs allow: a check that runs
-# tests in parallel itself takes as many CPUs (PROCESSORS), so ctest -j never overloads them.
+# tests (ctest -L "lib|integrity"), side by side as the machine's CPUs allow: a check that keeps
+# both CPUs busy itself (a sweep, clang-tidy) takes both (PROCESSORS); the longest start first
+# (COST), so that the short ones fill in around them.
 #
 #   integrity: labs/ is what solutions/ generates             tools/handout.py --check
 #   integrity: labs.json agrees with the tree                 tools/labs.py check
 #   integrity: the C++ is formatted with .clang-format        tests/integrity/check_formatted.py
+#   integrity: the library and solutions/ pass ... clang-tidy tools/check.py library reference
 #   integrity: LAB passes in full on solutions/               tools/grade.py, hidden tests too
 #   integrity: LAB's simulated tests pass on solutions/ ...   tools/sweep.py, checks.sweep_seeds
 #   integrity: ... slowed ...                                 tools/sweep.py --slow, checks.slow_seeds
@@ -18,7 +20,7 @@
 set(DSYS_INTEGRITY_JOBS 2)  # the processes a grade or sweep runs at once (and the CPUs it takes)
 
 function(_dsys_integrity_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "SERIAL" "PROCESSORS;TIMEOUT" "COMMAND")
+  cmake_parse_arguments(PARSE_ARGV 1 arg "SERIAL" "PROCESSORS;TIMEOUT;COST" "COMMAND")
   set(work ${CMAKE_BINARY_DIR}/integrity)
   file(MAKE_DIRECTORY ${work})
   add_test(NAME "integrity: ${name}" COMMAND ${arg_COMMAND} WORKING_DIRECTORY ${work})
@@ -29,6 +31,9 @@ function(_dsys_integrity_test name)
   endif()
   if(arg_SERIAL)
     set_tests_properties("integrity: ${name}" PROPERTIES RUN_SERIAL TRUE)
+  endif()
+  if(arg_COST)  # roughly its seconds: ctest starts the longest first, so the others fill around it
+    set_tests_properties("integrity: ${name}" PROPERTIES COST ${arg_COST})
   endif()
 endfunction()
 
@@ -62,6 +67,11 @@ function(_dsys_integrity_tests)
   _dsys_integrity_test("the C++ is formatted with .clang-format" TIMEOUT 300
                        COMMAND ${py} ${CMAKE_SOURCE_DIR}/tests/integrity/check_formatted.py
                                ${CMAKE_SOURCE_DIR})
+  # ./dsys check's default in this tree: clang-format and clang-tidy on the library and solutions/.
+  _dsys_integrity_test("the library and solutions/ pass clang-format and clang-tidy (./dsys check)"
+                       PROCESSORS ${DSYS_INTEGRITY_JOBS} COST 150 TIMEOUT 1200
+                       COMMAND ${py} ${tools}/check.py --skip-missing --build ${CMAKE_BINARY_DIR}
+                               --jobs ${DSYS_INTEGRITY_JOBS} library reference)
   set(jobs ${DSYS_INTEGRITY_JOBS})
   get_property(labs GLOBAL PROPERTY DSYS_LABS)
   foreach(lab ${labs})
@@ -75,18 +85,18 @@ function(_dsys_integrity_tests)
     if(TARGET ${reference}_hidden_tests)
       set(hidden --hidden-tests $<TARGET_FILE:${reference}_hidden_tests>)
     endif()
-    _dsys_integrity_test("${lab} passes in full on solutions/" PROCESSORS ${jobs} TIMEOUT 1200
+    _dsys_integrity_test("${lab} passes in full on solutions/" COST 15 TIMEOUT 1200
                          COMMAND ${py} ${tools}/grade.py --lab ${lab} --jobs ${jobs}
                                  --tests $<TARGET_FILE:${reference}_tests> ${hidden}
                                  --replay-args "--impl solutions")
     _dsys_manifest_value(seeds ${lab} checks sweep_seeds)
     _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ for seeds 1-${seeds}"
-                         PROCESSORS ${jobs} TIMEOUT 1200
+                         PROCESSORS ${jobs} COST 40 TIMEOUT 1200
                          COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${seeds} --jobs ${jobs}
                                  --tests $<TARGET_FILE:${reference}_tests>)
     _dsys_manifest_value(slow ${lab} checks slow_seeds)
     _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ slowed, for seeds 1-${slow}"
-                         PROCESSORS ${jobs} TIMEOUT 1200
+                         PROCESSORS ${jobs} COST 10 TIMEOUT 1200
                          COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${slow} --slow
                                  --jobs ${jobs} --tests $<TARGET_FILE:${reference}_tests>)
     foreach(flavour labs base_reference)
@@ -105,7 +115,8 @@ function(_dsys_integrity_tests)
         set(name "every graded test of ${lab} fails on its stubs on the reference base")
         set(replay --replay-args "--base reference")
       endif()
-      _dsys_integrity_test("${name}" PROCESSORS ${jobs} TIMEOUT 1200
+      # Stubs fail fast, or wait out a bounded deadline (a real replica that never joins): one CPU.
+      _dsys_integrity_test("${name}" COST 30 TIMEOUT 1200
                            COMMAND ${py} ${tools}/grade.py --lab ${lab} --jobs ${jobs} --expect-fail
                                    --tests $<TARGET_FILE:${target}_tests> ${hidden} ${replay})
     endforeach()

@@ -93,26 +93,35 @@ def compile_commands(build):
     return first
 
 
+def flags_of(entry):
+    """The compiler options of a compile command, for clang-tidy: without the compiler, the source
+    and the output, and without the precompiled header CMake has g++ include first (clang cannot
+    read g++'s, and a file is checked with the includes it names itself)."""
+    words = entry["arguments"] if "arguments" in entry else shlex.split(entry["command"])
+    flags, skip = [], False
+    for i, word in enumerate(words[1:], 1):  # (not the compiler)
+        if skip:
+            skip = False
+        elif word in ("-o", "-c"):
+            skip = True
+        elif word == "-include" and i + 1 < len(words) and "cmake_pch" in words[i + 1]:
+            skip = True
+        elif word != "-Winvalid-pch" and not word.endswith(".cpp"):
+            flags.append(word)
+    return flags
+
+
 def library_flags(commands):
     """The compiler options of a library file's compile command (for files outside the build)."""
     entry = commands.get(os.path.realpath(os.path.join(KIT, "src", "core", "address.cpp")))
     if entry is None:
         return ["-std=c++20", f"-I{os.path.join(KIT, 'include')}"]
-    words = entry["arguments"] if "arguments" in entry else shlex.split(entry["command"])
-    flags, skip = [], False
-    for word in words[1:]:  # (not the compiler)
-        if skip:
-            skip = False
-        elif word in ("-o", "-c"):
-            skip = True
-        elif not word.endswith(".cpp"):
-            flags.append(word)
-    return flags
+    return flags_of(entry)
 
 
 def tidy_one(build, source, fallback=None):
-    """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines. A
-    source without a compile command gets `fallback`'s options."""
+    """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines, with
+    the compiler options `fallback` (its compile command's, flags_of; else the library's)."""
     header_filter = "^" + re.escape(os.path.realpath(KIT)) + "/(include|src|solutions|labs)/"
     # The compile commands are g++'s: clang ignores its warning options that it does not know,
     # and warnings stay warnings (the compiler's -Werror is g++'s business; clang-tidy's checks
@@ -143,9 +152,15 @@ def main(argv=None):
     parser.add_argument("--build", required=True, help="a configured build tree (compile_commands.json)")
     parser.add_argument("--fix", action="store_true", help="rewrite unformatted files with clang-format")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--skip-missing", action="store_true",
+                        help="exit 77 (a skipped test) when clang-format or clang-tidy is missing, "
+                             "unless CI=true")
     args = parser.parse_args(argv)
     for tool in ("clang-format", "clang-tidy"):
         if not shutil.which(tool):
+            if args.skip_missing and os.environ.get("CI") != "true":
+                print(f"dsys: skipped: {tool} is not installed (./dsys setup installs it)")
+                return 77
             die(f"{tool} is not installed (as root: apt-get install -y clang-format clang-tidy)")
 
     whats = args.what or (["library", "reference"] if os.path.isdir(os.path.join(KIT, "solutions"))
@@ -177,7 +192,7 @@ def main(argv=None):
 
     def tidy(path):
         full = os.path.realpath(os.path.join(KIT, path))
-        return tidy_one(os.path.abspath(args.build), full, None if full in commands else flags)
+        return tidy_one(os.path.abspath(args.build), full, flags_of(commands[full]) if full in commands else flags)
 
     findings = set()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
