@@ -1,9 +1,8 @@
 # The integrity checks of ./dsys test (CTest label "integrity"), in the instructor's tree: the
 # handout and the manifest hold, the C++ is formatted, and for each lab of labs.json with its
 # reference here, what docs/labs.md ("Integrity") says. ./dsys test runs them with the library's
-# tests (ctest -L "lib|integrity"), side by side as the machine's CPUs allow: a check that keeps
-# both CPUs busy itself (a sweep, clang-tidy) takes both (PROCESSORS); the longest start first
-# (COST), so that the short ones fill in around them.
+# tests (ctest -L "lib|integrity"), side by side: the longest start first (COST, roughly their
+# seconds), so that the short ones fill in around them.
 #
 #   integrity: labs/ is what solutions/ generates             tools/handout.py --check
 #   integrity: labs.json agrees with the tree                 tools/labs.py check
@@ -17,7 +16,10 @@
 #   integrity: each lab's CI mutants lose points              tools/mutate.py all --ci (alone:
 #                                                             it builds the mutants in this tree)
 
-set(DSYS_INTEGRITY_JOBS 2)  # the processes a grade or sweep runs at once (and the CPUs it takes)
+# Each check runs its tests one or two at a time and takes one CPU: ./dsys test runs CTest with one
+# job more than the machine has CPUs, so that the checks that mostly wait (real processes, stubs
+# that never answer, a bounded deadline) leave the CPUs to those that compute.
+set(DSYS_INTEGRITY_JOBS 2)  # the tests a grade runs at once
 
 function(_dsys_integrity_test name)
   cmake_parse_arguments(PARSE_ARGV 1 arg "SERIAL" "PROCESSORS;TIMEOUT;COST" "COMMAND")
@@ -69,9 +71,9 @@ function(_dsys_integrity_tests)
                                ${CMAKE_SOURCE_DIR})
   # ./dsys check's default in this tree: clang-format and clang-tidy on the library and solutions/.
   _dsys_integrity_test("the library and solutions/ pass clang-format and clang-tidy (./dsys check)"
-                       PROCESSORS ${DSYS_INTEGRITY_JOBS} COST 150 TIMEOUT 1200
+                       COST 250 TIMEOUT 1200
                        COMMAND ${py} ${tools}/check.py --skip-missing --build ${CMAKE_BINARY_DIR}
-                               --jobs ${DSYS_INTEGRITY_JOBS} library reference)
+                               --jobs 1 library reference)
   set(jobs ${DSYS_INTEGRITY_JOBS})
   get_property(labs GLOBAL PROPERTY DSYS_LABS)
   foreach(lab ${labs})
@@ -91,14 +93,14 @@ function(_dsys_integrity_tests)
                                  --replay-args "--impl solutions")
     _dsys_manifest_value(seeds ${lab} checks sweep_seeds)
     _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ for seeds 1-${seeds}"
-                         PROCESSORS ${jobs} COST 40 TIMEOUT 1200
-                         COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${seeds} --jobs ${jobs}
+                         COST 60 TIMEOUT 1200
+                         COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${seeds} --jobs 1
                                  --tests $<TARGET_FILE:${reference}_tests>)
     _dsys_manifest_value(slow ${lab} checks slow_seeds)
     _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ slowed, for seeds 1-${slow}"
-                         PROCESSORS ${jobs} COST 10 TIMEOUT 1200
+                         COST 20 TIMEOUT 1200
                          COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${slow} --slow
-                                 --jobs ${jobs} --tests $<TARGET_FILE:${reference}_tests>)
+                                 --jobs 1 --tests $<TARGET_FILE:${reference}_tests>)
     foreach(flavour labs base_reference)
       if(NOT flavour IN_LIST flavours)
         continue()  # base_reference: only a lab that builds on others
@@ -115,7 +117,7 @@ function(_dsys_integrity_tests)
         set(name "every graded test of ${lab} fails on its stubs on the reference base")
         set(replay --replay-args "--base reference")
       endif()
-      # Stubs fail fast, or wait out a bounded deadline (a real replica that never joins): one CPU.
+      # Stubs fail fast, or wait out a bounded deadline (a real replica that never joins).
       _dsys_integrity_test("${name}" COST 30 TIMEOUT 1200
                            COMMAND ${py} ${tools}/grade.py --lab ${lab} --jobs ${jobs} --expect-fail
                                    --tests $<TARGET_FILE:${target}_tests> ${hidden} ${replay})

@@ -17,7 +17,8 @@ Environment: DSYS_SEED (replay a simulated run), DSYS_RPC_LOSSY=N (lose/duplicat
 messages), DSYS_RPC_COUNT=N (print RPC STATS every N calls), DSYS_TRACE_DIR (where traces go),
 DSYS_IDLE_TIMEOUT_MS / DSYS_STALLED_TIMEOUT_MS (when a real node closes idle connections and
 peers that stopped reading), DSYS_BREAKPOINT=NAME[@N] (a real node exits at a named crash point),
-DSYS_BENCH_BRIEF=1 (a benchmark does a small fraction of its work)."""
+DSYS_BENCH_BRIEF=1 (a benchmark does a small fraction of its work), DSYS_YFS_ROOT (where ./dsys
+yfs puts yfs1, yfs2 and yfs-logs; default the kit's top directory)."""
 
 
 class Parser(argparse.ArgumentParser):

@@ -113,7 +113,8 @@ def cmd_test(args):
     common.setup()
     common.build(args.preset)
     tree = os.path.join(ROOT, "build", args.preset)
-    ctest = ["ctest", "--test-dir", tree, "--output-on-failure", "-j", str(common.jobs()), "--timeout", "300"]
+    # One job more than CPUs: many tests mostly wait (real processes, bounded deadlines).
+    ctest = ["ctest", "--test-dir", tree, "--output-on-failure", "-j", str(common.jobs() + 1), "--timeout", "300"]
     if common.has_solutions():
         # The library's tests and the integrity checks (CTest label "integrity", cmake/labs.cmake):
         # labs/ is generated, the manifest holds, the C++ is formatted; each lab passes in full on

@@ -21,9 +21,18 @@ import time
 from . import common
 from .common import ROOT, die, say
 
-LOGS = os.path.join(ROOT, "yfs-logs")
+# Where it runs: the kit's top directory, or DSYS_YFS_ROOT (the kit's own test of these commands
+# runs them in a directory of its build tree).
+HERE = os.path.abspath(os.environ.get("DSYS_YFS_ROOT") or ROOT)
+LOGS = os.path.join(HERE, "yfs-logs")
 STATE = os.path.join(LOGS, "state")
 MOUNTS = ("yfs1", "yfs2")
+
+
+def at(path):
+    """A mount point as the user names it: ./yfs1 (relative to where yfs runs)."""
+    return "./" + os.path.relpath(path, HERE)
+
 LIMIT = 30  # seconds for each program to start, and for each mount to answer
 POLL = 0.05
 
@@ -117,7 +126,7 @@ def spawn(name, log, argv, env):
     with open(log, "w") as out:
         try:
             process = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True, env=env, cwd=ROOT)
+                                       start_new_session=True, env=env, cwd=HERE)
         except OSError as e:
             print(f"dsys yfs start: {name} did not start: {e}", file=sys.stderr)
             raise StartFailed()
@@ -125,27 +134,35 @@ def spawn(name, log, argv, env):
     return process.pid
 
 
-def await_line(name, pid, log, text):
-    """Waits (bounded) for a line containing TEXT in LOG while the process lives; returns it."""
-    started = start_time(pid)
-    deadline = time.monotonic() + LIMIT
+def wait_until(ready, pid, log, exited, late):
+    """Polls ready() until it returns something true, while the process PID lives, for LIMIT
+    seconds at most; returns that. Otherwise says `exited` or `late`, shows LOG's end, and raises
+    StartFailed."""
+    started, deadline = start_time(pid), time.monotonic() + LIMIT
     while True:
-        try:
-            with open(log, errors="replace") as f:
-                for line in f:
-                    if text in line:
-                        return line.rstrip("\n")
-        except OSError:
-            pass
-        if started is None or not alive(pid, started):
-            print(f"dsys yfs start: {name} exited before it said '{text}'", file=sys.stderr)
-            log_tail(log)
-            raise StartFailed()
-        if time.monotonic() >= deadline:
-            print(f"dsys yfs start: {name} did not say '{text}' within {LIMIT} s", file=sys.stderr)
+        value = ready()
+        if value:
+            return value
+        why = exited if started is None or not alive(pid, started) else \
+            late if time.monotonic() >= deadline else None
+        if why:
+            print(f"dsys yfs start: {why}", file=sys.stderr)
             log_tail(log)
             raise StartFailed()
         time.sleep(POLL)
+
+
+def await_line(name, pid, log, text):
+    """Waits (bounded) for a line containing TEXT in LOG while the process lives; returns it."""
+    def found():
+        try:
+            with open(log, errors="replace") as f:
+                return next((line.rstrip("\n") for line in f if text in line), None)
+        except OSError:
+            return None
+
+    return wait_until(found, pid, log, f"{name} exited before it said '{text}'",
+                      f"{name} did not say '{text}' within {LIMIT} s")
 
 
 def stop_recorded():
@@ -186,10 +203,10 @@ def stop_recorded():
             for name, mount, *_ in state:
                 if name == "mount" and mounted(mount):
                     if unmount(mount):
-                        print(f"dsys yfs stop: unmounted ./{common.shown(mount)}, which its yfs_client left mounted",
+                        print(f"dsys yfs stop: unmounted {at(mount)}, which its yfs_client left mounted",
                               file=sys.stderr)
                     else:
-                        left.append(f"./{common.shown(mount)}")
+                        left.append(at(mount))
     os.remove(STATE)
     if stopped:
         say(f"yfs: stopped {' '.join(stopped)}")
@@ -219,7 +236,7 @@ def cmd_start(args):
         if not stop_recorded():
             die("could not clean up after the last start")
     for m in MOUNTS:
-        path = os.path.join(ROOT, m)
+        path = os.path.join(HERE, m)
         if mounted(path):
             die(f"./{m} is a mount point already (not of a start recorded in yfs-logs/state): unmount it "
                 f"first (fusermount3 -u {m}, or umount -l {m})")
@@ -258,7 +275,7 @@ def cmd_start(args):
 
     os.makedirs(LOGS, exist_ok=True)
     for m in MOUNTS:
-        os.makedirs(os.path.join(ROOT, m), exist_ok=True)
+        os.makedirs(os.path.join(HERE, m), exist_ok=True)
     with open(STATE, "w") as f:
         f.write(f"lab\t{lab}\t{chosen}\t{directory}\n")
 
@@ -333,25 +350,16 @@ def start_all(args, lab, directory, replicated):
 
     clients = []
     for i, m in enumerate(MOUNTS, 1):
-        path = os.path.join(ROOT, m)
+        path = os.path.join(HERE, m)
         record("mount", path, "-", "-")
         clients.append(spawn(f"yfs_client{i}", os.path.join(LOGS, f"yfs_client{i}.log"),
                              [os.path.join(directory, "yfs_client"), path, extent_port, lock_port], other_env))
     for i, (m, pid) in enumerate(zip(MOUNTS, clients), 1):
-        path, log = os.path.join(ROOT, m), os.path.join(LOGS, f"yfs_client{i}.log")
+        path, log = os.path.join(HERE, m), os.path.join(LOGS, f"yfs_client{i}.log")
         await_line(f"yfs_client{i}", pid, log, "yfs_client: mounted")
         # It says so once the kernel has the mount; the mount answers once it serves requests.
-        started, deadline = start_time(pid), time.monotonic() + LIMIT
-        while not answers(path):
-            if started is None or not alive(pid, started):
-                print(f"dsys yfs start: yfs_client{i} exited while mounting ./{m}", file=sys.stderr)
-                log_tail(log)
-                raise StartFailed()
-            if time.monotonic() >= deadline:
-                print(f"dsys yfs start: ./{m} does not answer stat within {LIMIT} s", file=sys.stderr)
-                log_tail(log)
-                raise StartFailed()
-            time.sleep(POLL)
+        wait_until(lambda: answers(path), pid, log, f"yfs_client{i} exited while mounting ./{m}",
+                   f"./{m} does not answer stat within {LIMIT} s")
     return replicas, lock_pid, lock_port, lock_log, extent_pid, extent_port, clients
 
 
@@ -361,7 +369,7 @@ def cmd_stop(args):
     # Nothing recorded: undo yfs mounts left at ./yfs1, ./yfs2 (of FUSE, whose yfs_client has gone).
     found = False
     for m in MOUNTS:
-        path = os.path.join(ROOT, m)
+        path = os.path.join(HERE, m)
         if not mounted(path):
             continue
         found = True
@@ -380,7 +388,7 @@ def cmd_status(args):
     if not os.path.isfile(STATE):
         say("yfs: nothing is running (no yfs-logs/state)")
         for m in MOUNTS:
-            if mounted(os.path.join(ROOT, m)):
+            if mounted(os.path.join(HERE, m)):
                 print(f"  ./{m} is mounted, though (./dsys yfs stop unmounts it)")
         return 1
     status = 0
@@ -404,12 +412,12 @@ def cmd_status(args):
             print(f"  lock_server port {a}, extent_server port {b}")
         elif name == "mount":
             if answers(a):
-                print(f"  ./{common.shown(a)}: mounted, answers")
+                print(f"  {at(a)}: mounted, answers")
             elif mounted(a):
-                print(f"  ./{common.shown(a)}: mounted, does not answer")
+                print(f"  {at(a)}: mounted, does not answer")
                 status = 1
             else:
-                print(f"  ./{common.shown(a)}: not mounted")
+                print(f"  {at(a)}: not mounted")
                 status = 1
     return status
 
