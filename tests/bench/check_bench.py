@@ -4,13 +4,11 @@ limit and print every figure it should. The figures are not judged (a loaded CI 
 to time anything): the benchmark itself says whether its goals are met. DSYS_BENCH_BRIEF=1 makes
 it do a small fraction of its work (bench/brief.hpp).
 
-  check_bench.py [--expect REGEX]... [--needs PROGRAM] -- COMMAND [ARG]...
-  check_bench.py --fs BUILD [--expect REGEX]... : ./dsys bench fs over BUILD's reference labs,
-      as the driver runs it: every lab of labs.json with a yfs_client of its own, a replicated
-      one's lock service as one replica, 3 samples of each operation
+  check_bench.py [--expect REGEX]... [--needs PROGRAM] [--needs-fuse] -- COMMAND [ARG]...
 
+COMMAND is the benchmark's program, or ./dsys bench NAME --preset P (the driver's own way to it).
 Exit 77 (CTest: skipped) when what it needs is missing here: --needs PROGRAM not on the PATH (an
-optional package), or for --fs no /dev/fuse or no root (outside CI; under CI=true that fails).
+optional package); --needs-fuse: no /dev/fuse or no root (outside CI; under CI=true that fails).
 """
 import argparse
 import os
@@ -18,10 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-
-KIT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(KIT, "tools"))
-import labs as labs_manifest  # noqa: E402
 
 SKIP = 77
 
@@ -35,22 +29,6 @@ def skip(why, strict=True):
     sys.exit(SKIP)
 
 
-def fs_command(build):
-    """bench_fs over every lab with a yfs_client of its own, as ./dsys bench fs gives them."""
-    if not os.path.exists("/dev/fuse"):
-        skip("no /dev/fuse here")
-    if os.geteuid() != 0:
-        skip("bench fs mounts tmpfs and FUSE file systems: run as root")
-    labs = labs_manifest.load()
-    command = [os.path.join(build, "bench", "bench_fs"), "--memfs", os.path.join(build, "bench", "bench_memfs"),
-               "--samples", "3"]
-    for lab in labs:
-        if labs_manifest.program_lab(labs, lab, "yfs_client") == lab:
-            command += ["--replicated" if labs[lab]["replicated"] else "--programs",
-                        os.path.join(build, "solutions", lab)]
-    return command
-
-
 def main():
     if "--" in sys.argv:
         split = sys.argv.index("--")
@@ -60,13 +38,15 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--expect", action="append", default=[])
     parser.add_argument("--needs")
-    parser.add_argument("--fs")
+    parser.add_argument("--needs-fuse", action="store_true")
     parser.add_argument("--timeout", type=int, default=240)
     args = parser.parse_args(options)
     if args.needs and not shutil.which(args.needs):
         skip(f"{args.needs} is not installed (an optional package of ./dsys setup)", strict=False)
-    if args.fs:
-        command = fs_command(args.fs)
+    if args.needs_fuse and not os.path.exists("/dev/fuse"):
+        skip("no /dev/fuse here")
+    if args.needs_fuse and os.geteuid() != 0:
+        skip("bench fs mounts tmpfs and FUSE file systems: run as root")
     if not command:
         parser.error("no command to run")
     env = dict(os.environ, DSYS_BENCH_BRIEF="1")

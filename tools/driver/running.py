@@ -12,50 +12,95 @@ from .common import ROOT, die, say
 BENCHMARKS = ("rpc", "sim", "fs", "locks", "rsm", "diagram", "linearizability")
 
 
+def declaring_lab(program):
+    """The lab of labs.json that names `program` among its own, or None."""
+    labs = common.load_manifest()
+    return next((lab for lab in reversed(list(labs)) if program in labs[lab]["programs"]), None)
+
+
+def program_target(row, program):
+    """The target of a lab's `program` in the flavour of `row` (lab5_solutions_bench_locks)."""
+    return row["target"][: -len("tests")] + program
+
+
+def fs_labs(rows, labs, tree):
+    """[(lab, flavour)] of ./dsys bench fs: every lab that has a yfs_client of its own (labs.json:
+    not one of a lab it builds on), side by side, the reference code's where solutions/ is, else
+    the student's. A replicated lab's lock service runs as one replica (--replicated)."""
+    chosen = "solutions" if os.path.isdir(os.path.join(tree, "solutions")) else "labs"
+    return [(lab, chosen) for lab in common.kit_labs(rows)
+            if (lab, chosen) in rows and common.manifest.program_lab(labs, lab, "yfs_client") == lab]
+
+
 def reference_or_student(rows, lab, program):
-    """The directory of `lab`'s `program` in build/release: the reference's where it is, else the
+    """The directory of `lab`'s `program` in the build: the reference's where it is, else the
     student's; and which it is."""
     for chosen in ("solutions", "labs"):
         row = rows.get((lab, chosen))
         if row and os.access(os.path.join(row["dir"], program), os.X_OK):
             return row["dir"], chosen
-    die(f"{lab} has no {program} in build/release (is {lab} released here?)")
+    die(f"{lab} has no {program} in {common.shown(rows[(lab, 'labs')]['dir'])} (is {lab} released here?)")
 
 
 def cmd_bench(args):
-    common.build("release", quiet=True)
-    say(f"bench {args.name} (release build)")
-    release = os.path.join(ROOT, "build", "release")
-    if args.name in ("locks", "rsm"):  # lab 5's and lab 8's programs
-        rows = common.lab_rows("release")
-        lab, program = ("lab5", "bench_locks") if args.name == "locks" else ("lab8", "bench_rsm")
+    # --preset may come after the name too (./dsys bench fs --preset dev): it is ours, not the
+    # benchmark's.
+    options = []
+    while args.options:
+        word = args.options.pop(0)
+        if word == "--preset" and args.options:
+            args.preset = args.options.pop(0)
+        elif word.startswith("--preset="):
+            args.preset = word.split("=", 1)[1]
+        else:
+            options.append(word)
+    args.options = options
+    if args.preset not in common.PRESETS:
+        die(f"unknown preset '{args.preset}' ({', '.join(common.PRESETS)})")
+    common.need_packages()
+    tree = os.path.join(ROOT, "build", args.preset)
+    rows = common.lab_rows(args.preset)
+    labs = common.load_manifest()
+    program = f"bench_{args.name}"
+    owner = declaring_lab(program)
+    # Build only what this benchmark runs.
+    if owner:  # a lab's program: the reference's where solutions/ is, else the student's
+        chosen = "solutions" if (owner, "solutions") in rows else "labs"
+        targets = [program_target(common.lab_row(rows, owner, chosen), program)]
+    elif args.name == "fs":
+        targets = ["bench_fs", "bench_memfs"]
+        for lab, chosen in fs_labs(rows, labs, tree):
+            target = program_target(rows[(lab, chosen)], "")[:-1]
+            targets.append(f"{target}_yfs_client")
+            for needed in ("extent_server", "lock_server"):
+                if common.manifest.program_lab(labs, lab, needed) == lab:
+                    targets.append(f"{target}_{needed}")
+                elif common.manifest.program_lab(labs, lab, needed):
+                    targets.append(f"{target}_programs")  # the links to those of the labs it builds on
+    else:
+        targets = [program]
+    common.build(args.preset, sorted(set(targets)), quiet=True)
+    say(f"bench {args.name} ({args.preset} build)")
+    if owner:  # a lab's benchmark (labs.json: lab 5's bench_locks, lab 8's bench_rsm)
+        lab = owner
         directory, chosen = reference_or_student(rows, lab, program)
-        print(f"({lab}'s code from build/release/{chosen})", flush=True)
+        print(f"({lab}'s code from build/{args.preset}/{chosen})", flush=True)
         return subprocess.run([os.path.join(directory, program), *args.options]).returncode
     if args.name == "diagram":  # in headless Chromium
         return subprocess.run([sys.executable, os.path.join(ROOT, "bench", "diagram_bench.py"),
-                               os.path.join(release, "bench", "bench_diagram"), *args.options]).returncode
+                               os.path.join(tree, "bench", "bench_diagram"), *args.options]).returncode
     if args.name != "fs":
-        return subprocess.run([os.path.join(release, "bench", f"bench_{args.name}"), *args.options]).returncode
-    # yfs of every lab that has a yfs_client of its own (labs.json: not one of a lab it builds on),
-    # side by side: the reference code's where solutions/ is, else the student's. A replicated
-    # lab's lock service is one replica (--replicated).
-    rows = common.lab_rows("release")
-    labs = common.load_manifest()
-    chosen = "solutions" if os.path.isdir(os.path.join(release, "solutions")) else "labs"
-    command = [os.path.join(release, "bench", "bench_fs"), "--memfs", os.path.join(release, "bench", "bench_memfs")]
-    found = False
-    for lab in common.kit_labs(rows):
-        row = rows.get((lab, chosen))
-        if common.manifest.program_lab(labs, lab, "yfs_client") != lab or not row:
-            continue
-        if os.access(os.path.join(row["dir"], "yfs_client"), os.X_OK):
-            command += ["--replicated" if labs[lab]["replicated"] else "--programs", row["dir"]]
-            found = True
+        return subprocess.run([os.path.join(tree, "bench", f"bench_{args.name}"), *args.options]).returncode
+    command = [os.path.join(tree, "bench", "bench_fs"), "--memfs", os.path.join(tree, "bench", "bench_memfs")]
+    found = fs_labs(rows, labs, tree)
+    for lab, chosen in found:
+        command += ["--replicated" if labs[lab]["replicated"] else "--programs", rows[(lab, chosen)]["dir"]]
+    chosen = found[0][1] if found else "labs"
     if found:
-        print(f"(yfs of each lab from build/release/{chosen})", flush=True)
+        print(f"(yfs of each lab from build/{args.preset}/{chosen})", flush=True)
     else:
-        print("dsys bench fs: no lab in build/release has a yfs_client yet: memfs and tmpfs only", file=sys.stderr)
+        print(f"dsys bench fs: no lab in build/{args.preset} has a yfs_client yet: memfs and tmpfs only",
+              file=sys.stderr)
     return subprocess.run(command + args.options).returncode
 
 
@@ -76,9 +121,10 @@ def cmd_demo(args):
     # As ./dsys test does: a fresh machine gets its packages first (as root; else setup says how).
     common.need_packages(install=True)
     rows = common.lab_rows("dev")
-    if ("lab4", chosen) not in rows:
-        die(f"there is no lab4 ({chosen}) in this tree")
-    row = rows[("lab4", chosen)]
+    lab = declaring_lab("yfs_demo")  # lab 4's (labs.json)
+    if not lab or (lab, chosen) not in rows:
+        die(f"there is no lab with the yfs demo ({chosen}) in this tree")
+    row = rows[(lab, chosen)]
     target = row["target"][: -len("_tests")]
     say(f"demo: yfs of labs 1-4 (lock server, extent server, yfs client), from {whose}")
     common.build("dev", [f"{target}_yfs_demo", f"{target}_yfs_client", f"{target}_programs"], quiet=True)
@@ -137,14 +183,16 @@ def cmd_fuzz(args):
 def register(commands):
     p = commands.add_parser(
         "bench", help="run a benchmark on the release build",
-        description="Run a benchmark on the release build. fs: yfs of each lab beside an in-memory "
-                    "FUSE file system and tmpfs; locks: lab 4's and lab 5's lock RPCs for lab 4's "
+        description="Run a benchmark on the release build (--preset: another). fs: yfs of each "
+                    "lab beside an in-memory FUSE file system and tmpfs; locks: lab 4's and lab 5's lock RPCs for lab 4's "
                     "workloads; rsm: lock+unlock pairs/s through lab 8's replicas, a lock's hand-off "
                     "beside lab 5's server, and the fail-over; diagram: a 100,000-event run's diagram "
                     "in headless Chromium; linearizability: the checker on 1,000 and 10,000 "
                     "operations; rpc, sim: the library's RPCs over TCP and the simulated world. "
                     "Options after the name go to the benchmark (fs: --all-cpus, --samples N; rsm: "
                     "--clients N, --seconds S; diagram: --events N).")
+    p.add_argument("--preset", choices=common.PRESETS, default="release",
+                   help="the build (default release; CI runs each briefly on dev, DSYS_BENCH_BRIEF=1)")
     p.add_argument("name", choices=BENCHMARKS)
     p.add_argument("options", nargs=argparse.REMAINDER, metavar="OPTION", help="the benchmark's own options")
     p.set_defaults(run=cmd_bench)
