@@ -39,22 +39,6 @@ function(_dsys_integrity_test name)
   endif()
 endfunction()
 
-# A lab's value in the manifest (its entry's position in labs.json is its order among the labs).
-function(_dsys_manifest_value out lab)
-  file(READ ${CMAKE_SOURCE_DIR}/labs.json json)
-  string(JSON count LENGTH "${json}" labs)
-  math(EXPR last "${count} - 1")
-  foreach(i RANGE ${last})
-    string(JSON name GET "${json}" labs ${i} name)
-    if(name STREQUAL lab)
-      string(JSON value GET "${json}" labs ${i} ${ARGN})
-      set(${out} "${value}" PARENT_SCOPE)
-      return()
-    endif()
-  endforeach()
-  message(FATAL_ERROR "labs.json has no ${lab}")
-endfunction()
-
 # Called once every lab is declared (_dsys_finish_labs).
 function(_dsys_integrity_tests)
   if(NOT DSYS_LIB_TESTS OR NOT EXISTS ${CMAKE_SOURCE_DIR}/solutions)
@@ -91,12 +75,12 @@ function(_dsys_integrity_tests)
                          COMMAND ${py} ${tools}/grade.py --lab ${lab} --jobs ${jobs}
                                  --tests $<TARGET_FILE:${reference}_tests> ${hidden}
                                  --replay-args "--impl solutions")
-    _dsys_manifest_value(seeds ${lab} checks sweep_seeds)
+    get_property(seeds GLOBAL PROPERTY DSYS_LAB_${lab}_sweep_seeds)
     _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ for seeds 1-${seeds}"
                          COST 60 TIMEOUT 1200
                          COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${seeds} --jobs 1
                                  --tests $<TARGET_FILE:${reference}_tests>)
-    _dsys_manifest_value(slow ${lab} checks slow_seeds)
+    get_property(slow GLOBAL PROPERTY DSYS_LAB_${lab}_slow_seeds)
     _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ slowed, for seeds 1-${slow}"
                          COST 20 TIMEOUT 1200
                          COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${slow} --slow

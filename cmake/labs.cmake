@@ -441,6 +441,11 @@ function(dsys_add_labs manifest root)
     endif()
     dsys_add_lab(${lab} ${dir} NAMESPACE ${namespace} DEPENDS ${depends} RERUN ${rerun}
                  RERUN_NODE ${rerun_node} ROOT ${root})
+    # What ./dsys test checks of it (cmake/integrity.cmake).
+    foreach(check sweep_seeds slow_seeds)
+      string(JSON value GET "${json}" labs ${i} checks ${check})
+      set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_${check} ${value})
+    endforeach()
     _dsys_json_list(programs "${json}" labs ${i} programs)
     foreach(program ${programs})
       string(JSON source GET "${json}" labs ${i} programs ${program} source)
