@@ -4,7 +4,7 @@
 # tests (ctest -L "lib|integrity"), side by side: the longest start first (COST, roughly their
 # seconds), so that the short ones fill in around them.
 #
-#   integrity: labs/ is what solutions/ generates             tools/handout.py --check
+#   integrity: the stubs of labs/ are what solutions/ ...     tools/handout.py --check
 #   integrity: labs.json agrees with the tree                 tools/labs.py check
 #   integrity: the C++ is formatted with .clang-format        tests/integrity/check_formatted.py
 #   integrity: the library and solutions/ pass ... clang-tidy tools/check.py library reference
@@ -47,7 +47,8 @@ function(_dsys_integrity_tests)
   find_package(Python3 REQUIRED COMPONENTS Interpreter)
   set(py ${Python3_EXECUTABLE})
   set(tools ${CMAKE_SOURCE_DIR}/tools)
-  _dsys_integrity_test("labs/ is what solutions/ generates" TIMEOUT 120
+  _dsys_integrity_test("the stubs of labs/ are what solutions/ generates, and no file of labs/ is a copy of one in solutions/"
+                       TIMEOUT 120
                        COMMAND ${py} ${tools}/handout.py --check)
   _dsys_integrity_test("labs.json agrees with the tree" TIMEOUT 60 COMMAND ${py} ${tools}/labs.py check)
   _dsys_integrity_test("the C++ is formatted with .clang-format" TIMEOUT 300

@@ -8,6 +8,11 @@
 #
 # solutions and base_reference exist only where solutions/ does; base_reference only for a lab
 # with DEPENDS (without, it is the labs flavour). A lab's tests always come from labs/<dir>/tests.
+# Every file is in one place: labs/<dir> holds the lab's tests, handout and given code, and the
+# stubs of the files the student writes; solutions/<dir> holds only the reference of those files
+# (and the hidden tests and mutants). The solutions flavour sees the two through
+# ${CMAKE_BINARY_DIR}/reference/<dir>/ (_dsys_reference_dir): a link to each file of the lab's
+# code, the reference where there is one, so that a given header finds the reference next to it.
 # Each flavour of a lab gets a directory, ${CMAKE_BINARY_DIR}/<flavour>/<lab>/, holding its test
 # program (<lab>_tests) and its programs (lock_server, ...): DSYS_APPS_DIR in its tests.
 # ${CMAKE_BINARY_DIR}/labs.tsv lists them all for ./dsys.
@@ -44,6 +49,43 @@ function(_dsys_lab_target lab flavour out)
   endif()
 endfunction()
 
+# The reference code of lab `lab` (directory `dir` under `root`) as one directory,
+# ${CMAKE_BINARY_DIR}/reference/<dir>/, made anew at each configure: a symbolic link to each
+# .cpp, .hpp and .h of solutions/<dir> (the reference of the files the student writes), and to
+# each of labs/<dir> that solutions/<dir> has not (the given code). The compiler looks for a
+# quoted include next to the file that names it first: a given header in labs/<dir> would find
+# the stubs beside it, while through its link it finds the reference. Sets `out_dir` to that
+# directory and `out_sources` to the sources to compile: the reference's at their own paths (so
+# that diagnostics and clang-tidy name solutions/), the given ones through their links.
+function(_dsys_reference_dir lab dir root out_dir out_sources)
+  set(linked ${CMAKE_BINARY_DIR}/reference/${dir})
+  file(REMOVE_RECURSE ${linked})
+  file(MAKE_DIRECTORY ${linked})
+  file(GLOB reference CONFIGURE_DEPENDS ${root}/solutions/${dir}/*.cpp ${root}/solutions/${dir}/*.hpp
+       ${root}/solutions/${dir}/*.h)
+  file(GLOB given CONFIGURE_DEPENDS ${root}/labs/${dir}/*.cpp ${root}/labs/${dir}/*.hpp
+       ${root}/labs/${dir}/*.h)
+  set(sources "")
+  foreach(file ${reference})
+    get_filename_component(name ${file} NAME)
+    file(CREATE_LINK ${file} ${linked}/${name} SYMBOLIC)
+    if(name MATCHES "\\.cpp$")
+      list(APPEND sources ${file})
+    endif()
+  endforeach()
+  foreach(file ${given})
+    get_filename_component(name ${file} NAME)
+    if(NOT EXISTS ${linked}/${name})
+      file(CREATE_LINK ${file} ${linked}/${name} SYMBOLIC)
+      if(name MATCHES "\\.cpp$")
+        list(APPEND sources ${linked}/${name})
+      endif()
+    endif()
+  endforeach()
+  set(${out_dir} ${linked} PARENT_SCOPE)
+  set(${out_sources} "${sources}" PARENT_SCOPE)
+endfunction()
+
 # Code of different labs never collides: a lab's files declare its namespace, and no two of the
 # directories a lab sees (its own and those of the labs it builds on) hold a header of one name.
 function(_dsys_check_lab lab own dirs)
@@ -68,9 +110,10 @@ function(_dsys_check_lab lab own dirs)
   endforeach()
 endfunction()
 
-# One flavour of a lab: its library, from `own`/*.cpp on the `base` flavour of the labs it builds
-# on, and its test program, in ${CMAKE_BINARY_DIR}/<flavour>/<lab>/.
-function(_dsys_add_lab_flavour lab flavour own tests_dir)
+# One flavour of a lab: its library, from `sources` (with `own` on the include path) on the
+# `base` flavour of the labs it builds on, and its test program, in
+# ${CMAKE_BINARY_DIR}/<flavour>/<lab>/.
+function(_dsys_add_lab_flavour lab flavour own sources tests_dir)
   _dsys_lab_target(${lab} ${flavour} target)
   _dsys_base_of(${flavour} base)
   get_property(depends GLOBAL PROPERTY DSYS_LAB_${lab}_DEPENDS)
@@ -87,7 +130,6 @@ function(_dsys_add_lab_flavour lab flavour own tests_dir)
   endforeach()
   _dsys_check_lab(${lab} ${own} "${dep_dirs}")
 
-  file(GLOB sources CONFIGURE_DEPENDS ${own}/*.cpp)
   add_library(${target} STATIC ${sources})
   target_precompile_headers(${target} REUSE_FROM dsys_lab_pch)
   target_include_directories(${target} PUBLIC ${own})
@@ -256,14 +298,17 @@ function(dsys_add_lab name dir)
   endforeach()
 
   set(tests_dir ${arg_ROOT}/labs/${dir}/tests)
-  _dsys_add_lab_flavour(${name} labs ${arg_ROOT}/labs/${dir} ${tests_dir})
+  set(student ${arg_ROOT}/labs/${dir})
+  file(GLOB student_sources CONFIGURE_DEPENDS ${student}/*.cpp)
+  _dsys_add_lab_flavour(${name} labs ${student} "${student_sources}" ${tests_dir})
   if(EXISTS ${arg_ROOT}/solutions/${dir} AND reference)
-    _dsys_add_lab_flavour(${name} solutions ${arg_ROOT}/solutions/${dir} ${tests_dir})
+    _dsys_reference_dir(${name} ${dir} ${arg_ROOT} linked reference_sources)
+    _dsys_add_lab_flavour(${name} solutions ${linked} "${reference_sources}" ${tests_dir})
   endif()
   # The student's lab on the reference of the labs it builds on: it needs only theirs (an
   # autograder's copy holds the reference of those labs, not of the lab it grades).
   if(arg_DEPENDS AND reference)
-    _dsys_add_lab_flavour(${name} base_reference ${arg_ROOT}/labs/${dir} ${tests_dir})
+    _dsys_add_lab_flavour(${name} base_reference ${student} "${student_sources}" ${tests_dir})
   endif()
 endfunction()
 

@@ -6,7 +6,7 @@
 WHAT names what is checked (default: library and reference in the instructor's tree, where the
 students' files are generated from the reference and hold its stubs; students in a student's):
     library    src/ and the headers of include/ (through the files of src/ that include them)
-    reference  solutions/ (the instructor's tree only)
+    reference  solutions/ and the labs' given code (the instructor's tree only)
     students   the files students write: every released lab's STUDENT_FILES
     labN       the files students write for that lab only
     FILE       a .cpp or .hpp file (one outside the build: clang-tidy gives it the library's flags)
@@ -48,7 +48,15 @@ def files_of(what):
     if what == "reference":
         if not os.path.isdir(os.path.join(KIT, "solutions")):
             die("there is no solutions/ here (a student's kit): check library, students or a lab")
-        return tree("solutions/*/*.cpp", "solutions/*/*.hpp")
+        # The reference of the files students write, and the code given with the labs (it lives
+        # in labs/ alone: tools/handout.py).
+        given = set()
+        for lab in labs:
+            directory = os.path.join("labs", labs[lab]["dir"])
+            if os.path.isdir(os.path.join(KIT, "solutions", labs[lab]["dir"])):
+                own = set(submissions.own_files(KIT, labs, lab))
+                given.update(p for p in tree(f"{directory}/*.cpp", f"{directory}/*.hpp") if p not in own)
+        return sorted(set(tree("solutions/*/*.cpp", "solutions/*/*.hpp")) | given)
     if what == "students":
         released = [lab for lab in labs if os.path.isdir(os.path.join(KIT, "labs", labs[lab]["dir"]))]
         return sorted({p for lab in released for p in submissions.own_files(KIT, labs, lab)})

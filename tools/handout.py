@@ -1,8 +1,13 @@
 #!/usr/bin/env python3
-"""Generates labs/ (the student's handout) from solutions/ (the reference code).
+"""Generates the stubs of labs/ (the student's handout) from solutions/ (the reference code).
 
-Every file under solutions/ is copied to the same path under labs/. In a file with solution
-regions, each region is replaced by its stub text:
+Every file is kept in one place. labs/<lab dir>/ holds what the student is given as it is: the
+handout (README.md), the tests, the given code, and the stubs of the files the student writes.
+solutions/<lab dir>/ holds only the reference of those files, plus what stays the instructor's:
+the hidden tests (hidden/) and the mutants (mutants/: the student bugs ./dsys mutate grades).
+
+Each file of solutions/<lab dir>/ (outside hidden/ and mutants/) has solution regions; its stub,
+at the same path under labs/, is the file with each region replaced by its stub text:
 
     // SOLUTION BEGIN
     ... reference code: dropped ...
@@ -10,16 +15,15 @@ regions, each region is replaced by its stub text:
     // ... stub text: kept, with the "// " after the indentation removed ...
     // SOLUTION END
 
-A region without a STUB part is dropped whole. Files without markers are copied as they are.
-A lab's hidden tests (solutions/<lab dir>/hidden/) and its mutants (mutants/: the student bugs
-./dsys mutate grades) are the instructor's and are not copied.
-Each lab directory also gets STUDENT_FILES: the lab's files that have solution regions, which are
-the files the student writes (`./dsys submit` packs them, the autograder takes them).
+A region without a STUB part is dropped whole. Each lab directory also gets STUDENT_FILES: the
+files written from solutions/, which are the files the student writes (`./dsys submit` packs
+them, the autograder takes them). A file of solutions/ without regions is an error (it belongs
+in labs/ alone), and so is a file of labs/ that is a byte copy of one in solutions/.
 It does so in each tree that holds a solutions/: the kit's, and
 tests/labs/ (the kit's own test lab, which builds on lab 1).
 
-    handout.py            write labs/ (and remove files that solutions/ no longer has)
-    handout.py --check    exit 1, showing the differences, if labs/ is not what it would write
+    handout.py            write the stubs (and remove those whose reference is gone)
+    handout.py --check    exit 1, showing the differences, if a stub is not what it would write
     handout.py --root D   only the tree D (D/solutions -> D/labs); may be given more than once
 """
 import argparse
@@ -89,72 +93,108 @@ STUDENT_FILES_HEADER = """\
 """
 
 
+PRIVATE = ("hidden", "mutants")  # the instructor's, in solutions/<lab dir>/
+
+
+def read_tree(top, skip=()):
+    """{path relative to top: bytes} of every file under top, without the lab directories'
+    subdirectories named in skip."""
+    tree = {}
+    for directory, subdirectories, files in os.walk(top):
+        rel_dir = os.path.relpath(directory, top)
+        if os.sep not in rel_dir and rel_dir != ".":
+            subdirectories[:] = [d for d in subdirectories if d not in skip]
+        for name in files:
+            full = os.path.join(directory, name)
+            with open(full, "rb") as f:
+                tree[os.path.relpath(full, top)] = f.read()
+    return tree
+
+
 def expected_tree(root):
-    """{relative path: bytes} of what labs/ should hold."""
+    """{relative path: bytes} of the files of labs/ that solutions/ generates: the stubs and the
+    STUDENT_FILES of each lab directory."""
     solutions = os.path.join(root, "solutions")
     tree = {}
-    written = {}  # lab directory -> the files in it with solution regions
-    for directory, subdirectories, files in os.walk(solutions):
-        rel_dir = os.path.relpath(directory, solutions)
-        if os.sep not in rel_dir and rel_dir != ".":
-            # the instructor's: hidden tests, and the mutants (./dsys mutate) that show the reference
-            subdirectories[:] = [d for d in subdirectories if d not in ("hidden", "mutants")]
-            written.setdefault(rel_dir, [])
-        for name in sorted(files):
-            full = os.path.join(directory, name)
-            rel = os.path.relpath(full, solutions)
-            with open(full, "rb") as f:
-                data = f.read()
-            try:
-                text = data.decode("utf-8")
-            except UnicodeDecodeError:
-                tree[rel] = data
+    written = {}  # lab directory -> the files it has stubs of
+    for lab_dir in sorted(os.listdir(solutions)):
+        if not os.path.isdir(os.path.join(solutions, lab_dir)):
+            continue
+        written[lab_dir] = []
+        lab_tree = read_tree(os.path.join(solutions, lab_dir))
+        for rel in sorted(lab_tree):
+            if rel.split(os.sep)[0] in PRIVATE:
                 continue
-            if ANY.search(text):
-                tree[rel] = generate(text, os.path.join("solutions", rel)).encode("utf-8")
-                if rel_dir in written:
-                    written[rel_dir].append(name)
-            else:
-                tree[rel] = data
+            shown = os.path.join("solutions", lab_dir, rel)
+            try:
+                text = lab_tree[rel].decode("utf-8")
+            except UnicodeDecodeError:
+                text = ""
+            if not ANY.search(text):
+                raise MarkerError(f"{shown} has no solution regions: solutions/ holds only the reference "
+                                  f"of the files students write; a file given as it is lives in "
+                                  f"labs/{lab_dir}/ alone (move it there)")
+            tree[os.path.join(lab_dir, rel)] = generate(text, shown).encode("utf-8")
+            written[lab_dir].append(rel)
     for lab_dir, names in written.items():
         listing = STUDENT_FILES_HEADER + "".join(f"{n}\n" for n in sorted(names))
         tree[os.path.join(lab_dir, STUDENT_FILES)] = listing.encode("utf-8")
     return tree
 
 
-def actual_tree(labs):
-    tree = {}
-    for directory, _, files in os.walk(labs):
-        for name in files:
-            full = os.path.join(directory, name)
-            with open(full, "rb") as f:
-                tree[os.path.relpath(full, labs)] = f.read()
-    return tree
+def listed_student_files(labs, lab_dir):
+    """The files a lab's present STUDENT_FILES names (the stubs written before)."""
+    path = os.path.join(labs, lab_dir, STUDENT_FILES)
+    if not os.path.isfile(path):
+        return []
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip() and not line.startswith("#")]
+
+
+def byte_copies(root):
+    """(labs/ path, solutions/ path) for each file of labs/ whose bytes a file of solutions/ has."""
+    solutions = read_tree(os.path.join(root, "solutions"))
+    by_content = {}
+    for rel, data in sorted(solutions.items()):
+        by_content.setdefault(data, rel)
+    labs = read_tree(os.path.join(root, "labs"))
+    return [(rel, by_content[data]) for rel, data in sorted(labs.items()) if data in by_content]
 
 
 def handout(root, check, name):
-    """Generates (or, with check, compares) name/labs from name/solutions; 0 when it is up to date."""
+    """Writes (or, with check, compares) the stubs of name/labs from name/solutions; 0 when they
+    are up to date."""
     labs = os.path.join(root, "labs")
     try:
         expected = expected_tree(root)
     except MarkerError as e:
         print(f"handout: {e}", file=sys.stderr)
         return 2
-    actual = actual_tree(labs) if os.path.isdir(labs) else {}
+    actual = {rel: data for rel, data in read_tree(labs).items() if rel in expected} \
+        if os.path.isdir(labs) else {}
     changed = sorted(p for p in expected if actual.get(p) != expected[p])
-    extra = sorted(p for p in actual if p not in expected)
+    # Stubs written before whose reference has gone from solutions/.
+    stale = sorted(os.path.join(d, f) for d in os.listdir(os.path.join(root, "solutions"))
+                   for f in listed_student_files(labs, d) if os.path.join(d, f) not in expected
+                   and os.path.isfile(os.path.join(labs, d, f)))
     if check:
-        if not changed and not extra:
-            print(f"handout: {name}labs/ is what {name}solutions/ generates ({len(expected)} files)")
+        copies = byte_copies(root)
+        for copy, original in copies:
+            print(f"{name}labs/{copy}: a byte copy of {name}solutions/{original}: keep each file in one "
+                  f"place (given files in labs/ alone)")
+        if not changed and not stale and not copies:
+            print(f"handout: {name}labs/ has the stubs {name}solutions/ generates ({len(expected)} files), "
+                  f"and no copy of a file of {name}solutions/")
             return 0
         for rel in changed:
             old = actual.get(rel, b"").decode("utf-8", "replace").splitlines(keepends=True)
             new = expected[rel].decode("utf-8", "replace").splitlines(keepends=True)
             sys.stdout.writelines(difflib.unified_diff(old, new, f"{name}labs/{rel}", f"generated/{rel}"))
-        for rel in extra:
-            print(f"{name}labs/{rel}: not generated from {name}solutions/ (remove it, or add it to {name}solutions/)")
-        print(f"handout: {name}labs/ differs from what {name}solutions/ generates: {len(changed)} files differ, "
-              f"{len(extra)} extra. Run ./dsys handout to regenerate.")
+        for rel in stale:
+            print(f"{name}labs/{rel}: a stub whose reference is no longer in {name}solutions/")
+        if changed or stale:
+            print(f"handout: {name}labs/ differs from what {name}solutions/ generates: {len(changed)} files "
+                  f"differ, {len(stale)} stale. Run ./dsys handout to regenerate.")
         return 1
     for rel in changed:
         path = os.path.join(labs, rel)
@@ -162,15 +202,15 @@ def handout(root, check, name):
         with open(path, "wb") as f:
             f.write(expected[rel])
         print(f"handout: wrote {name}labs/{rel}")
-    for rel in extra:
+    for rel in stale:
         os.remove(os.path.join(labs, rel))
-        print(f"handout: removed {name}labs/{rel}")
-    print(f"handout: {name}labs/ is up to date ({len(expected)} files)")
+        print(f"handout: removed {name}labs/{rel} (its reference is gone)")
+    print(f"handout: the stubs of {name}labs/ are up to date ({len(expected)} files)")
     return 0
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Generate labs/ from solutions/.")
+    parser = argparse.ArgumentParser(description="Write the stubs of labs/ from solutions/.")
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 on a difference")
     parser.add_argument("--root", action="append", help="a tree holding solutions/ (default: the kit's "
                         "and tests/labs)")

@@ -190,7 +190,7 @@ def register(commands):
     p = commands.add_parser(
         "test", help="setup, build and run every test (what CI runs)",
         description="Setup, build and run every test (what CI runs). With solutions/ present, also "
-                    "the integrity checks (CTest label 'integrity'): labs/ is generated, solutions "
+                    "the integrity checks (CTest label 'integrity'): the stubs are generated, solutions "
                     "pass, stubs fail (on the student's base and, for labs that build on others, on "
                     "the reference base), the CI subset of mutants lose points. In a student's copy: "
                     "the library's tests, then ./dsys grade all.")

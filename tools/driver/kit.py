@@ -55,7 +55,7 @@ def register(commands):
     p.add_argument("--lab", type=common.lab_name, help="only this lab (e.g. lab1)")
     p.set_defaults(run=cmd_build)
 
-    p = commands.add_parser("handout", help="regenerate labs/ from solutions/ (--check: only compare)")
+    p = commands.add_parser("handout", help="write the stubs of labs/ from solutions/ (--check: only compare)")
     p.add_argument("--check", action="store_true", help="only compare; exit 1 with a diff if labs/ differs")
     p.set_defaults(run=cmd_handout)
 
