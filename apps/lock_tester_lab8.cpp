@@ -1,6 +1,6 @@
 // lock_tester PORT: checks lab 8's replicated lock service, whose replica (any: the master's will
 // do) is on 127.0.0.1:PORT: lab 5's tester (one caching lock client shared by 10 local users),
-// whose lock client reaches the replicas through your RSM client (lab8_node.hpp's LockProxy).
+// whose lock client reaches the replicas through your RSM client (lab8_node.hpp's LockRelay).
 // Run it while replicas are killed and restarted. Prints "passed all tests successfully" and
 // exits 0, or names the violation and exits 1.
 #include "caching_lock_tester.hpp"
@@ -9,15 +9,15 @@
 
 namespace {
 
-struct Proxied {
-  Proxied(dsys::core::Context& ctx, dsys::core::Address replica) : proxy(ctx, {replica}) {}
-  dsys::lab8::LockProxy proxy;
+struct Relayed {
+  Relayed(dsys::core::Context& ctx, dsys::core::Address replica) : relay(ctx, {replica}) {}
+  dsys::lab8::LockRelay relay;
 };
 
-// The proxy first, then lab 5's tester, whose caching client calls the proxy on its own node.
-struct ReplicatedLockTester : Proxied, dsys::apps::CachingLockTester {
+// The relay first, then lab 5's tester, whose caching client's calls it carries.
+struct ReplicatedLockTester : Relayed, dsys::apps::CachingLockTester {
   ReplicatedLockTester(dsys::core::Context& ctx, dsys::core::Address replica)
-      : Proxied(ctx, replica), dsys::apps::CachingLockTester(ctx, ctx.address()) {}
+      : Relayed(ctx, replica), dsys::apps::CachingLockTester(ctx, replica, &relay) {}
 };
 
 }  // namespace

@@ -127,7 +127,7 @@ int client_main(std::uint16_t port, dsys::lock::LockId lock, int seconds) {
 }
 
 // One hand-off client process's node: lab 5's caching lock client, straight to lab 5's server or
-// through a LockProxy to lab 8's replicas (as lab 8's yfs clients lock). For `length` it takes
+// through a LockRelay to lab 8's replicas (as lab 8's yfs clients lock). For `length` it takes
 // kHandoffLock, lets it go (it stays cached here), and waits until the other process's acquire
 // has made it go back to the server (the release callback), then asks for it again: every
 // acquire after the first is one move of the lock to this process.
@@ -137,12 +137,13 @@ struct HandoffClient {
   HandoffClient(Context& ctx, dsys::core::Address server, bool replicated,
                 dsys::core::Duration length)
       : ctx_(ctx),
-        proxy_(replicated ? std::make_unique<dsys::lab8::LockProxy>(
+        relay_(replicated ? std::make_unique<dsys::lab8::LockRelay>(
                                 ctx, std::vector<dsys::core::Address>{server})
                           : nullptr),
-        locks_(ctx, replicated ? ctx.address() : server, ctx.rng().next()),
+        locks_(ctx, server, ctx.rng().next()),
         returned_(ctx),
         length_(length) {
+    if (relay_) relay_->carry(locks_);
     locks_.set_release_callback([this](dsys::lock::LockId) -> Task<void> {
       ++gone_back_;
       returned_.notify_all();
@@ -171,7 +172,7 @@ struct HandoffClient {
   }
 
   Context& ctx_;
-  std::unique_ptr<dsys::lab8::LockProxy> proxy_;
+  std::unique_ptr<dsys::lab8::LockRelay> relay_;
   dsys::lab5::CachingLockClient locks_;
   dsys::core::Notifier returned_;
   dsys::core::Duration length_;

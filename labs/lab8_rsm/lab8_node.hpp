@@ -3,24 +3,26 @@
 //   Replica     one replica: lab 7's Paxos and views, your Rsm over them, and your
 //               LockStateMachine as the service it replicates. The lab's lock_server program
 //               and the simulated tests build it.
-//   LockProxy   on a client node: serves lock::kService to the node itself, forwarding each
-//               acquire and release through your RsmClient. So lab 5's CachingLockClient works
-//               unchanged: it is pointed at its own node's address, and the replicated service
-//               sees the client's node as the caller (CallInfo::from), where the primary sends
-//               Revoke and Retry, which the caching client serves as in lab 5.
-//   ClientNode  a yfs client node of lab 8: lab 5's node, its locks through the proxy.
+//   LockRelay   on a client node: carries lab 5's CachingLockClient's Acquire and Release
+//               through your RsmClient (an rpc::Relay plugged into the caching client's
+//               rpc::Client), so lab 5's code works unchanged. The replicated service sees the
+//               client's node as the caller (CallInfo::from), where the primary sends Revoke and
+//               Retry, which the caching client serves as in lab 5.
+//   ClientNode  a yfs client node of lab 8: lab 5's node, its locks through the relay.
 #pragma once
 
+#include <chrono>
 #include <utility>
 #include <vector>
 
 #include "caching_lock_client.hpp"
 #include "dir_client.hpp"
 #include "dsys/fs/node.hpp"
+#include "dsys/lock/protocol.hpp"
+#include "dsys/rpc/endpoint.hpp"
 #include "lab7_node.hpp"
 #include "lock_state_machine.hpp"
 #include "locking_fs.hpp"
-#include "reply_window.hpp"
 #include "rsm.hpp"
 #include "rsm_client.hpp"
 
@@ -63,49 +65,51 @@ class BasicReplica {
 
 using Replica = BasicReplica<LockStateMachine>;
 
-class LockProxy {
+class LockRelay final : public rpc::Relay {
  public:
-  LockProxy(core::Context& ctx, std::vector<core::Address> replicas)
-      : ctx_(ctx),
-        rsm_(ctx, std::move(replicas)),
-        service_(ctx, lock::kService, "lock_proxy", {.filter = &window_}) {
-    service_.serve<lock::Acquire>(
-        [this](const lock::LockRequest& r, const rpc::CallInfo&) -> core::Task<lock::Status> {
-          auto s = co_await rsm_.call<lock::Acquire>(r);
-          co_return s ? *s : lock::Status::retry;  // no answer: the caching client asks again
-        });
-    service_.serve<lock::Release>(
-        [this](const lock::LockRequest& r, const rpc::CallInfo&) -> core::Task<lock::Status> {
-          auto s = co_await rsm_.call<lock::Release>(r);
-          // No answer: as lab 5's client does when its Release fails, it forgets the lock; the
-          // service, which may still think it holds it, revokes it and gets it back at once.
-          co_return s ? *s : lock::Status::not_held;
-        });
-  }
+  // `replicas`: at least one replica's address; `timeout`: the RSM client's (each call's own is
+  // not used: the RSM client retries until its timeout).
+  LockRelay(core::Context& ctx, std::vector<core::Address> replicas,
+            core::Duration timeout = std::chrono::seconds(10))
+      : rsm_(ctx, std::move(replicas), timeout) {}
+
+  // From now on `locks` reaches the lock service through this relay (which outlives it).
+  void carry(lab5::CachingLockClient& locks) { locks.server().relay_through(this); }
   RsmClient& rsm() { return rsm_; }
 
+  core::Task<rpc::CallResult<core::Bytes>> relay(rpc::ServiceId service, rpc::ProcedureId procedure,
+                                                 core::Bytes request, core::Duration) override {
+    auto reply = co_await rsm_.invoke(service, procedure, std::move(request));
+    if (reply || service != lock::kService) co_return reply;
+    // No answer in time. Acquire: as if the service said retry (lab 5's client asks again).
+    // Release: as lab 5's client does when its Release fails, it forgets the lock; the service,
+    // which may still think it holds it, revokes it and gets it back at once.
+    if (procedure == lock::Acquire::kId) co_return rpc::encode(lock::Status::retry);
+    if (procedure == lock::Release::kId) co_return rpc::encode(lock::Status::not_held);
+    co_return reply;
+  }
+
  private:
-  core::Context& ctx_;
   RsmClient rsm_;
-  lab1::ReplyWindow window_{[&ctx = ctx_] { return ctx.now(); }};
-  rpc::Service service_;  // after window_, its duplicate filter
 };
 
 class ClientNode {
  public:
   ClientNode(core::Context& ctx, fs::Servers servers)
-      : proxy_(ctx, {servers.lock}),
+      : relay_(ctx, {servers.lock}),
         extents_(rpc::Endpoint::of(ctx), servers.extent),
-        locks_(ctx, ctx.address(), ctx.rng().next()),
+        locks_(ctx, servers.lock, ctx.rng().next()),
         files_(ctx, extents_),
-        fs_(files_, locks_) {}
+        fs_(files_, locks_) {
+    relay_.carry(locks_);
+  }
 
   fs::FileSystem& fs() { return fs_; }
   lab5::CachingLockClient& locks() { return locks_; }
   extent::Client& extents() { return extents_; }
 
  private:
-  LockProxy proxy_;
+  LockRelay relay_;
   extent::Client extents_;
   lab5::CachingLockClient locks_;
   lab4::DirClient files_;

@@ -2,7 +2,7 @@
 // .cpp.)
 //
 // One Rsm per replica, beside lab 7's views (lab8_node.hpp builds them). It replicates one
-// service (a StateMachine, below: lab 8's lock service, or the tests' log) that serves its
+// service (a StateMachine: lab 8's lock service, or the tests' log) that serves its
 // procedures on the node's endpoint with ServicePolicy::dispatch_only: nobody can call it directly,
 // every request reaches it through the RSM, by rpc::Endpoint::dispatch, in the order the primary
 // gave, as a call from the client's node (CallInfo::from), so the service can call that client
@@ -56,26 +56,17 @@
 #include "dsys/core/task_group.hpp"
 #include "dsys/rpc/endpoint.hpp"
 #include "dsys/rsm/protocol.hpp"
+#include "dsys/rsm/state_machine.hpp"
 #include "views.hpp"
 
 namespace dsys::lab8 {
 
 using rsm::Viewstamp;
 
-// A service to replicate. (Given: the interface.) Its procedures are served on the node's
-// endpoint (dispatch_only), and must be deterministic: the same requests in the same order give
-// the same state and the same replies on every replica. So they read the time from Rsm::now(),
-// never from their clock, and run no timers that change their state. Calls they make to clients
-// (callbacks) are made only where Rsm::primary() says so.
-class StateMachine {
- public:
-  virtual ~StateMachine() = default;
-  // The whole state, as bytes.
-  virtual std::string snapshot() const = 0;
-  // Replaces the whole state by `state` (from snapshot()); false if it is not one (then nothing
-  // changed).
-  virtual bool restore(std::string_view state) = 0;
-};
+// The service it replicates: a StateMachine (dsys/rsm/state_machine.hpp: its snapshot and
+// restore, and why its procedures must be deterministic). Its procedures read the time from
+// Rsm::now() and call clients back only where Rsm::primary() says so.
+using rsm::StateMachine;
 
 class Rsm {
  public:

@@ -303,6 +303,11 @@ core::Task<CallResult<Bytes>> Client::call_raw(ServiceId service, ProcedureId id
                                                Duration timeout) {
   core::Context& ctx = endpoint_.ctx_;
   endpoint_.count(service, id, name, &ProcedureStats::calls);
+  if (relay_ != nullptr) {
+    auto relayed = co_await relay_->relay(service, id, std::move(body), timeout);
+    if (!relayed) endpoint_.count(service, id, name, &ProcedureStats::failed);
+    co_return relayed;
+  }
   const Xid xid = next_xid_++;
   const Nonce nonce = nonce_;
   outstanding_.insert(xid);

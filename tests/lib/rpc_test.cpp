@@ -155,6 +155,57 @@ TEST_CASE("calls to a server that is cut off time out; after healing they succee
   CHECK(results == std::vector<std::string>{"timeout", "y"});
 }
 
+namespace {
+// A Relay that answers Echo itself, with "relayed " before the text, and fails every other call
+// with Error::unreachable; it counts what it carried.
+struct EchoRelay final : dsys::rpc::Relay {
+  int carried = 0;
+  Task<dsys::rpc::CallResult<dsys::core::Bytes>> relay(dsys::rpc::ServiceId service,
+                                                       dsys::rpc::ProcedureId procedure,
+                                                       dsys::core::Bytes request,
+                                                       dsys::core::Duration) override {
+    ++carried;
+    echo::Text text;
+    if (service != echo::Echo::kService || procedure != echo::Echo::kId ||
+        !dsys::rpc::decode(request, text)) {
+      co_return Error::unreachable;
+    }
+    co_return dsys::rpc::encode(echo::Text("relayed " + text.text));
+  }
+};
+}  // namespace
+
+TEST_CASE("a relayed client's calls go through its relay, not the network, until it is unset",
+          "[rpc]") {
+  World world({.seed = 4});
+  auto server = world.add_node<echo::Server>("server");
+  auto client = world.add_node("client");
+  world.partition({{server}, {client}});  // what reaches the network times out
+  EchoRelay relay;
+  std::vector<std::string> results;
+  dsys::rpc::ProcedureStats echo_stats, wait_stats;
+  run_client(world, client, server, [&](Context& ctx, dsys::rpc::Client& rpc) -> Task<void> {
+    rpc.relay_through(&relay);
+    auto r = co_await rpc.call<echo::Echo>({"x"}, 1s);
+    results.push_back(r ? r->text : std::string(to_string(r.error())));
+    auto w = co_await rpc.call<echo::Wait>(0, 1s);
+    results.push_back(w ? "waited" : std::string(to_string(w.error())));
+    rpc.relay_through(nullptr);
+    world.heal();
+    r = co_await rpc.call<echo::Echo>({"y"}, 1s);
+    results.push_back(r ? r->text : std::string(to_string(r.error())));
+    echo_stats = dsys::rpc::Endpoint::of(ctx).stats<echo::Echo>();
+    wait_stats = dsys::rpc::Endpoint::of(ctx).stats<echo::Wait>();
+  });
+  world.run_until_idle(10s);
+  CHECK(results == std::vector<std::string>{"relayed x", "unreachable", "y"});
+  CHECK(relay.carried == 2);
+  CHECK(echo_stats.calls == 2);
+  CHECK(echo_stats.failed == 0);
+  CHECK(wait_stats.calls == 1);
+  CHECK(wait_stats.failed == 1);
+}
+
 TEST_CASE("a handler that waits holds up no other request", "[rpc]") {
   World world({.seed = 5});
   auto server = world.add_node<echo::Server>("server");

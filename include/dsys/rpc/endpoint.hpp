@@ -218,6 +218,20 @@ class Service {
   ServiceId id_;
 };
 
+// A seam below a Client: what carries its calls to the service some other way than by sending
+// them to the server's address. When a service becomes replicated, its clients reach it through
+// the replication layer's client instead; a Relay plugged into their Client
+// (Client::relay_through) does that while the code that makes the calls stays as it is.
+// It gets each call's procedure, its encoded request and its timeout, and answers with the
+// encoded reply or an Error, as the network would; it never answers Error::server_restarted.
+class Relay {
+ public:
+  virtual ~Relay() = default;
+  virtual core::Task<CallResult<core::Bytes>> relay(ServiceId service, ProcedureId procedure,
+                                                    core::Bytes request,
+                                                    core::Duration timeout) = 0;
+};
+
 // The calling side of one server, with its at-most-once state: a random client nonce, the next
 // xid, and xid_rep (the highest xid below which every reply has arrived or been given up on).
 class Client {
@@ -246,6 +260,11 @@ class Client {
   // After Error::server_restarted: forget the old server and become a new client of the new
   // one (a fresh nonce and xids). Calls in flight fail with server_restarted.
   void rebind();
+
+  // From now on every call goes through `relay` instead of to server() (nullptr: to server()
+  // again); calls already on their way end as they began. `relay` outlives its use here. The
+  // procedure counters (Endpoint::stats) count relayed calls as calls.
+  void relay_through(Relay* relay) { relay_ = relay; }
 
   core::Address server() const { return server_; }
   Nonce nonce() const { return nonce_; }
@@ -276,6 +295,7 @@ class Client {
   core::Address server_;
   Nonce nonce_ = 0;
   bool detect_restarts_;
+  Relay* relay_ = nullptr;
   Nonce bound_server_ = 0;  // the server incarnation this client talks to (0: not known yet)
   Xid next_xid_ = 1;
   std::set<Xid> outstanding_;

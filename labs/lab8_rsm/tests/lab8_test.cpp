@@ -107,9 +107,11 @@ struct CounterClient {
 
 // A client node of the lock service: lab 5's caching client through the RSM (as yfs has it).
 struct LockClient {
-  LockClient(Context& ctx, std::vector<Address> replicas)
-      : proxy(ctx, std::move(replicas)), locks(ctx, ctx.address(), ctx.rng().next(), 120s) {}
-  dsys::lab8::LockProxy proxy;
+  LockClient(Context& ctx, const std::vector<Address>& replicas)
+      : relay(ctx, replicas), locks(ctx, replicas.front(), ctx.rng().next(), 120s) {
+    relay.carry(locks);
+  }
+  dsys::lab8::LockRelay relay;
   dsys::lab5::CachingLockClient locks;
 };
 
