@@ -15,7 +15,7 @@
 // ends it at that crash point (status 86), as the classic tester's breakpoints did. Bad arguments:
 // a usage message and status 2.
 #include "lab7_node.hpp"
-#include "replica_main.hpp"
+#include "main/replica_main.hpp"
 
 int main(int argc, char** argv) {
   return dsys::apps::replica_main<dsys::lab7::Node>(

@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "dsys/net/tester_main.hpp"
 #include "lock_client.hpp"
+#include "main/tester_main.hpp"
 
 using namespace std::chrono_literals;
 using dsys::core::Context;
@@ -127,5 +127,5 @@ struct Tester {
 }  // namespace
 
 int main(int argc, char** argv) {
-  return dsys::net::tester_main<Tester>(argc, argv, "lock_tester", "the lock server");
+  return dsys::apps::tester_main<Tester>(argc, argv, "lock_tester", "the lock server");
 }

@@ -3,9 +3,9 @@
 // whose lock client reaches the replicas through your RSM client (lab8_node.hpp's LockRelay).
 // Run it while replicas are killed and restarted. Prints "passed all tests successfully" and
 // exits 0, or names the violation and exits 1.
-#include "caching_lock_tester.hpp"
-#include "dsys/net/tester_main.hpp"
 #include "lab8_node.hpp"
+#include "main/caching_lock_tester.hpp"
+#include "main/tester_main.hpp"
 
 namespace {
 
@@ -24,7 +24,7 @@ struct ReplicatedLockTester : Relayed, dsys::apps::CachingLockTester {
 
 int main(int argc, char** argv) {
   // The primary calls this tester back (Revoke, Retry): its node listens.
-  return dsys::net::tester_main<ReplicatedLockTester>(
+  return dsys::apps::tester_main<ReplicatedLockTester>(
       argc, argv, "lock_tester", "the replicated lock service (any replica's port)",
       /*listen=*/true);
 }

@@ -2,9 +2,9 @@
 // LockingFs and DirClient, reading and writing through your ExtentCache, locking through your
 // caching lock client) on FUSE. On SIGTERM, SIGINT or an unmount it writes its cache back and
 // gives its locks back before it exits (Node::finish). See dsys/fs/yfs_client_main.hpp.
-#include "dsys/fs/yfs_client_main.hpp"
 #include "lab6_node.hpp"
+#include "main/yfs_client_main.hpp"
 
 int main(int argc, char** argv) {
-  return dsys::fs::yfs_client_main<dsys::lab6::Node>(argc, argv);
+  return dsys::apps::yfs_client_main<dsys::lab6::Node>(argc, argv);
 }

@@ -36,9 +36,9 @@
 #include "caching_lock_server.hpp"
 #include "dsys/lock/protocol.hpp"
 #include "dsys/net/runtime.hpp"
-#include "dsys/net/server_main.hpp"
 #include "dsys/testing/process.hpp"
 #include "lab8_node.hpp"
+#include "main/server_main.hpp"
 #include "rsm_client.hpp"
 
 using namespace std::chrono_literals;
@@ -290,8 +290,8 @@ int main(int argc, char** argv) {
     char name[] = "lock_server";
     char any_port[] = "0";
     char* server_argv[] = {name, any_port, nullptr};
-    return dsys::net::server_main(2, server_argv, "lock_server", "the lab 5 caching lock service",
-                                  dsys::core::make_node<dsys::lab5::CachingLockServer>());
+    return dsys::apps::server_main(2, server_argv, "lock_server", "the lab 5 caching lock service",
+                                   dsys::core::make_node<dsys::lab5::CachingLockServer>());
   }
   int clients = 8, seconds = 5;
   for (std::size_t i = 0; i + 1 < args.size(); i += 2) {

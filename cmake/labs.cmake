@@ -315,9 +315,9 @@ endfunction()
 # dsys_add_lab_program(LAB PROGRAM SOURCES... [LINK LIBRARY...])
 #
 # The program PROGRAM of lab LAB (lock_server, yfs_client, ...), built from SOURCES against each
-# flavour of LAB (and the LINK libraries, such as dsys_fuse), into that flavour's directory. The
-# labs that build on LAB have it too (the one built on their base), unless they declare a PROGRAM
-# of their own.
+# flavour of LAB, with dsys_apps (the shared mains of apps/main/) and the LINK libraries (such as
+# dsys_apps_fuse), into that flavour's directory. The labs that build on LAB have it too (the one
+# built on their base), unless they declare a PROGRAM of their own.
 function(dsys_add_lab_program lab program)
   cmake_parse_arguments(PARSE_ARGV 2 arg "" "" "LINK")
   get_property(unreleased GLOBAL PROPERTY DSYS_LABS_UNRELEASED)
@@ -333,7 +333,7 @@ function(dsys_add_lab_program lab program)
     get_property(out GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour})
     add_executable(${target}_${program} ${arg_UNPARSED_ARGUMENTS})
     target_precompile_headers(${target}_${program} REUSE_FROM dsys_lab_pch)
-    target_link_libraries(${target}_${program} PRIVATE ${target} ${arg_LINK})
+    target_link_libraries(${target}_${program} PRIVATE ${target} dsys_apps ${arg_LINK})
     set_target_properties(${target}_${program} PROPERTIES OUTPUT_NAME ${program}
                                                           RUNTIME_OUTPUT_DIRECTORY ${out})
     add_dependencies(${target}_tests ${target}_${program})
@@ -497,7 +497,7 @@ function(dsys_add_labs manifest root)
       _dsys_json_get(fuse "${json}" OFF labs ${i} programs ${program} fuse)
       set(link "")
       if(fuse)
-        set(link LINK dsys_fuse)
+        set(link LINK dsys_apps_fuse)
       endif()
       dsys_add_lab_program(${lab} ${program} ${CMAKE_SOURCE_DIR}/${source} ${link})
     endforeach()

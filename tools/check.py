@@ -5,7 +5,8 @@
 
 WHAT names what is checked (default: library and reference in the instructor's tree, where the
 students' files are generated from the reference and hold its stubs; students in a student's):
-    library    src/ and the headers of include/ (through the files of src/ that include them)
+    library    src/, apps/main/ (the programs' shared mains) and the headers of include/ (through
+               the files of src/ that include them)
     reference  solutions/ and the labs' given code (the instructor's tree only)
     students   the files students write: every released lab's STUDENT_FILES
     labN       the files students write for that lab only
@@ -44,7 +45,7 @@ def files_of(what):
 
     labs = submissions.lab_table(KIT)
     if what == "library":
-        return tree("src/**/*.cpp", "src/**/*.hpp", "include/**/*.hpp")
+        return tree("src/**/*.cpp", "src/**/*.hpp", "include/**/*.hpp", "apps/main/*.cpp", "apps/main/*.hpp")
     if what == "reference":
         if not os.path.isdir(os.path.join(KIT, "solutions")):
             die("there is no solutions/ here (a student's kit): check library, students or a lab")
@@ -130,7 +131,7 @@ def library_flags(commands):
 def tidy_one(build, source, fallback=None):
     """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines, with
     the compiler options `fallback` (its compile command's, flags_of; else the library's)."""
-    header_filter = "^" + re.escape(os.path.realpath(KIT)) + "/(include|src|solutions|labs)/"
+    header_filter = "^" + re.escape(os.path.realpath(KIT)) + "/(include|src|apps|solutions|labs)/"
     # The compile commands are g++'s: clang ignores its warning options that it does not know,
     # and warnings stay warnings (the compiler's -Werror is g++'s business; clang-tidy's checks
     # are ours).

@@ -599,7 +599,7 @@ TEST_CASE(
   CHECK(problems.empty());
   CHECK(finished);
   std::string order;
-  for (const auto& vs : executed) order += " " + show(vs);
+  for (const auto& vs : executed) order += fmt::format(" {}", show(vs));
   INFO("what the backup executed, in order:" << order);
   CHECK(executed == std::vector<Viewstamp>{{view, 1}, {view, 2}});
   CHECK(world.service<CounterReplica>(backup).service().total() == 2);

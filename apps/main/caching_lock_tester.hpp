@@ -1,6 +1,6 @@
 // The classic lab 5 lock tester's node, shared by lab 5's lock_tester and lab 8's: one caching
 // lock client (the student's) shared by 10 local users, as the classic tester did with threads.
-// See lock_tester_lab5.cpp. It is a tester for dsys/net/tester_main.hpp.
+// See lock_tester_lab5.cpp. It is a tester for apps/main/tester_main.hpp.
 #pragma once
 
 #include <unistd.h>

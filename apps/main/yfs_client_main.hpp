@@ -1,4 +1,4 @@
-// dsys/fs/yfs_client_main.hpp: the main() of every lab's yfs_client program.
+// apps/main/yfs_client_main.hpp: the main() of every lab's yfs_client program.
 //
 //   yfs_client MOUNTPOINT EXTENT_PORT LOCK_PORT
 //
@@ -15,7 +15,7 @@
 //
 // A lab's program is one line:
 //   int main(int argc, char** argv) {
-//     return dsys::fs::yfs_client_main<dsys::fs::ClientNode<dsys::lab3::RwClient>>(argc, argv);
+//     return dsys::apps::yfs_client_main<dsys::fs::ClientNode<dsys::lab3::RwClient>>(argc, argv);
 //   }
 #pragma once
 
@@ -25,10 +25,10 @@
 #include "dsys/fs/node.hpp"
 #include "dsys/net/runtime.hpp"
 
-namespace dsys::fs {
+namespace dsys::apps {
 
-using MakeNode = std::function<core::NodeFactory(const Servers&)>;
-using FileSystemOf = std::function<FileSystem&(net::Runtime&)>;
+using MakeNode = std::function<core::NodeFactory(const fs::Servers&)>;
+using FileSystemOf = std::function<fs::FileSystem&(net::Runtime&)>;
 using FinishOf = std::function<core::Task<void>(net::Runtime&)>;  // null: nothing to finish
 
 inline constexpr core::Duration kFinishLimit = std::chrono::seconds(60);
@@ -36,7 +36,7 @@ inline constexpr core::Duration kFinishLimit = std::chrono::seconds(60);
 int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of,
                    const FinishOf& finish = nullptr);
 
-// Node: built as Node(core::Context&, Servers), with `fs()` giving its FileSystem.
+// Node: built as Node(core::Context&, fs::Servers), with `fs()` giving its FileSystem.
 template <class Node>
 int yfs_client_main(int argc, char** argv) {
   FinishOf finish;
@@ -44,8 +44,9 @@ int yfs_client_main(int argc, char** argv) {
     finish = [](net::Runtime& runtime) { return runtime.service<Node>().finish(); };
   }
   return run_yfs_client(
-      argc, argv, [](const Servers& s) { return core::make_node<Node>(s); },
-      [](net::Runtime& runtime) -> FileSystem& { return runtime.service<Node>().fs(); }, finish);
+      argc, argv, [](const fs::Servers& s) { return core::make_node<Node>(s); },
+      [](net::Runtime& runtime) -> fs::FileSystem& { return runtime.service<Node>().fs(); },
+      finish);
 }
 
-}  // namespace dsys::fs
+}  // namespace dsys::apps

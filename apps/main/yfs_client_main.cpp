@@ -1,5 +1,5 @@
-// The yfs_client program's main: see dsys/fs/yfs_client_main.hpp.
-#include "dsys/fs/yfs_client_main.hpp"
+// The yfs_client program's main: see apps/main/yfs_client_main.hpp.
+#include "main/yfs_client_main.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -10,7 +10,7 @@
 
 #include "dsys/fs/fuse.hpp"
 
-namespace dsys::fs {
+namespace dsys::apps {
 
 namespace {
 
@@ -37,7 +37,7 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
   const auto extent = port_argument(argv[2], "EXTENT_PORT");
   const auto lock = port_argument(argv[3], "LOCK_PORT");
   if (!extent || !lock) return 2;
-  if (auto why = check_mountpoint(mountpoint); !why.empty()) {
+  if (auto why = fs::check_mountpoint(mountpoint); !why.empty()) {
     std::cerr << "yfs_client: " << why << "\n";
     return 1;
   }
@@ -46,10 +46,10 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
     options.name = "yfs_client";
     options.listen_port = 0;  // callbacks reach it here (lab 5's revoke and retry)
     options.stop_on_signals = true;
-    net::Runtime runtime(options, make(Servers{*extent, *lock}));
+    net::Runtime runtime(options, make(fs::Servers{*extent, *lock}));
     bool ok = true;
     {
-      FuseMount mount(runtime, fs_of(runtime), mountpoint);
+      fs::FuseMount mount(runtime, fs_of(runtime), mountpoint);
       fmt::print("yfs_client: mounted {} (extent server {}, lock server {})\n", mountpoint,
                  extent->to_string(), lock->to_string());
       std::fflush(stdout);
@@ -85,4 +85,4 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
   }
 }
 
-}  // namespace dsys::fs
+}  // namespace dsys::apps

@@ -1,5 +1,5 @@
-// The main() of a one-port server program: see dsys/net/server_main.hpp.
-#include "dsys/net/server_main.hpp"
+// The main() of a one-port server program: see server_main.hpp.
+#include "main/server_main.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -9,7 +9,7 @@
 
 #include "dsys/net/runtime.hpp"
 
-namespace dsys::net {
+namespace dsys::apps {
 
 int server_main(int argc, char** argv, std::string_view name, std::string_view serves,
                 const core::NodeFactory& factory) {
@@ -26,11 +26,11 @@ int server_main(int argc, char** argv, std::string_view name, std::string_view s
     return 2;
   }
   try {
-    auto options = Options::from_environment();
+    auto options = net::Options::from_environment();
     options.name = std::string(name);
     options.listen_port = address ? address->port() : 0;
     options.stop_on_signals = true;
-    Runtime runtime(options, factory);
+    net::Runtime runtime(options, factory);
     fmt::print("{}: listening on {}\n", name, runtime.address().to_string());
     std::fflush(stdout);
     if (!runtime.run()) {
@@ -45,4 +45,4 @@ int server_main(int argc, char** argv, std::string_view name, std::string_view s
   }
 }
 
-}  // namespace dsys::net
+}  // namespace dsys::apps

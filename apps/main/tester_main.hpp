@@ -1,4 +1,4 @@
-// dsys/net/tester_main.hpp: the main() of a classic tester program, `NAME PORT`.
+// apps/main/tester_main.hpp: the main() of a classic tester program, `NAME PORT`.
 //
 // Builds the tester's node as Tester(core::Context&, core::Address server) for the server on
 // 127.0.0.1:PORT and runs it until the tester sets `done`, for at most 90 s. A Tester has
@@ -18,7 +18,7 @@
 
 #include "dsys/net/runtime.hpp"
 
-namespace dsys::net {
+namespace dsys::apps {
 
 template <class Tester>
 int tester_main(int argc, char** argv, std::string_view name, std::string_view tests,
@@ -33,10 +33,10 @@ int tester_main(int argc, char** argv, std::string_view name, std::string_view t
     return 2;
   }
   try {
-    auto options = Options::from_environment();
+    auto options = net::Options::from_environment();
     options.name = std::string(name);
     if (listen) options.listen_port = 0;
-    Runtime runtime(options, core::make_node<Tester>(*server));
+    net::Runtime runtime(options, core::make_node<Tester>(*server));
     Tester& tester = runtime.service<Tester>();
     const bool finished = runtime.run_until([&] { return tester.done; }, std::chrono::seconds(90));
     if (!finished && tester.failure.empty()) {
@@ -56,4 +56,4 @@ int tester_main(int argc, char** argv, std::string_view name, std::string_view t
   }
 }
 
-}  // namespace dsys::net
+}  // namespace dsys::apps

@@ -1,4 +1,4 @@
-// dsys/net/server_main.hpp: the main() of a classic one-port server program.
+// apps/main/server_main.hpp: the main() of a classic one-port server program.
 //
 //   NAME PORT
 //
@@ -8,7 +8,7 @@
 // DSYS_RPC_LOSSY, DSYS_RPC_COUNT and the other knobs of net::Options::from_environment apply.
 //
 //   int main(int argc, char** argv) {
-//     return dsys::net::server_main(argc, argv, "extent_server", "the lab 2 extent service",
+//     return dsys::apps::server_main(argc, argv, "extent_server", "the lab 2 extent service",
 //                                   dsys::core::make_node<dsys::lab2::ExtentServer>());
 //   }
 #pragma once
@@ -17,9 +17,9 @@
 
 #include "dsys/core/context.hpp"
 
-namespace dsys::net {
+namespace dsys::apps {
 
 int server_main(int argc, char** argv, std::string_view name, std::string_view serves,
                 const core::NodeFactory& factory);
 
-}  // namespace dsys::net
+}  // namespace dsys::apps
