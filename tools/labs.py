@@ -14,6 +14,7 @@ says what a lab is.
 The kit's own test lab (labx, tests/labs/labs.json) is read only where asked for
 (`load(test_labs=True)`, and `--test-labs` here).
 """
+import glob
 import json
 import os
 import re
@@ -144,6 +145,25 @@ def check(kit=KIT):
                 if not os.path.isfile(os.path.join(solutions, "mutants", mutant + ".patch")):
                     problems.append(f"{name}: ci_mutants names {mutant}, which is not in "
                                     f"{os.path.relpath(solutions, kit)}/mutants/")
+    problems += forward_references(labs, kit)
+    return problems
+
+
+def forward_references(labs, kit=KIT):
+    """An earlier lab's tests know nothing of later labs (a lab that reruns them provides the node
+    they run over: rerun_node): each place where a lab's tests name a lab declared after it."""
+    problems = []
+    order = list(labs)
+    for i, name in enumerate(order):
+        later = [re.compile(r"\b" + re.sub(r"(\d+)$", r" ?\1", other) + r"(?![0-9])", re.IGNORECASE)
+                 for other in order[i + 1:] if re.search(r"\d$", other)]
+        tests = os.path.join(labs[name]["root"], "labs", labs[name]["dir"], "tests")
+        for path in sorted(glob.glob(os.path.join(tests, "*.cpp"))):
+            with open(path) as f:
+                for number, line in enumerate(f, start=1):
+                    if any(p.search(line) for p in later):
+                        problems.append(f"{os.path.relpath(path, kit)}:{number}: {name}'s tests name a "
+                                        f"later lab: {line.strip()}")
     return problems
 
 

@@ -132,7 +132,7 @@ TEST_CASE("lab 2: the extent server keeps bytes and attributes",
     expect(c && b && c->mtime > b->mtime, "a second put moves mtime forward");
     auto got_big = co_await store.get(42);
     expect(got_big && *got_big == big, "get gives back the 100000 bytes, byte for byte");
-    // Times given with the bytes are kept (lab 6's cache keeps times itself).
+    // Times given with the bytes are kept (a client that caches extents keeps times itself).
     dsys::extent::Attributes times{.atime = 1000, .mtime = 2000, .ctime = 3000};
     expect(bool(co_await store.put(43, "t", times)), "put with attributes is ok");
     auto t = co_await store.getattr(43);
@@ -301,7 +301,8 @@ TEST_CASE("lab 2: getattr of the root, of a new file, and of inodes that do not 
   const std::int64_t before = world.context(yfs.client(1)).wall_time_ns();
   auto inum = yfs.run(1, [](auto& fs) { return fs.create(kRootInum, "f"); });
   REQUIRE(inum);
-  // Client 2 learns the inum as a real client does, from the directory (lab 6 relies on it).
+  // Client 2 learns the inum as a real client does, from the directory (a caching client relies
+  // on it).
   auto found = yfs.run(2, [](auto& fs) { return fs.lookup(kRootInum, "f"); });
   REQUIRE(found);
   CHECK(*found == *inum);

@@ -61,7 +61,8 @@ std::string first_difference(const std::string& got, const std::string& want) {
 }
 
 // A world with two clients and the file `name`, created through client 1 and looked up through
-// client 2 (a client learns an inum from a directory, as through FUSE: lab 6 relies on it).
+// client 2 (a client learns an inum from a directory, as through FUSE: a caching client relies
+// on it).
 struct TwoClients {
   explicit TwoClients(std::uint64_t seed, std::string label)
       : world({.seed = seed, .faults = dsys::testing::lossy_network(), .label = std::move(label)}),

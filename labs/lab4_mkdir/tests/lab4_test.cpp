@@ -68,7 +68,7 @@ struct Cluster {
     REQUIRE(done);
   }
   // Every client looks `name` up in `dir` and finds `inum`: how a client learns an inum made by
-  // another (as through FUSE), before the test uses it there (lab 6's cache relies on it).
+  // another (as through FUSE), before the test uses it there (a caching client relies on it).
   void learn(Inum dir, const std::string& name, Inum inum) {
     for (int client = 1; client <= yfs.clients(); ++client) {
       auto found = yfs.run(client, [dir, name](auto& fs) { return fs.lookup(dir, name); });
@@ -135,7 +135,7 @@ TEST_CASE("lab 4: mkdir makes a directory that both clients can fill, and unlink
   auto removed = c.yfs.run(1, [d = *dir](auto& fs) { return fs.unlink(d, "f"); });
   REQUIRE(removed);
   CHECK(names_of(c.list(2, *dir)) == std::set<std::string>{"sub"});
-  c.yfs.settle();  // (a caching client writes everything back: lab 6)
+  c.yfs.settle();  // (a caching client writes everything back)
   CHECK_FALSE(c.yfs.extent_server().peek(*f));
   // A directory is not removed by unlink (yfs has no rmdir); a missing name is not_found.
   auto not_a_file = c.yfs.run(2, [d = *dir](auto& fs) { return fs.unlink(d, "sub"); });
