@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "dsys/core/combinators.hpp"
+#include "dsys/core/error.hpp"
 #include "dsys/rpc/marshal.hpp"
 
 namespace dsys::lab7 {
@@ -21,8 +22,10 @@ Acceptor::Acceptor(core::Context& ctx, OnDecided on_decided, MayVote may_vote)
       may_vote_(std::move(may_vote)),
       log_(ctx, std::string(kLogKey)),
       service_(ctx, paxos::kService, "paxos", {.refuse_other_incarnations = false}) {
-  // Your code: read log_.records() back, oldest first, and rebuild your state, decisions_ and
-  // highest_round_ from them (a record that does not decode: skip it, and say so in ctx_.log).
+  // TODO(lab7 part 1): read log_.records() back, oldest first, and rebuild your state,
+  // decisions_ and highest_round_ from them (a record that does not decode: skip it, and say so
+  // in ctx_.log).
+  dsys::unimplemented("Acceptor::Acceptor (replaying the log)");
   service_.serve<paxos::Prepare>(
       [this](const PrepareRequest& r, const rpc::CallInfo&) { return prepare_if_voting(r); });
   service_.serve<paxos::Accept>(
@@ -61,8 +64,9 @@ core::Task<PrepareReply> Acceptor::prepare(const PrepareRequest& request) {
   PrepareReply reply;
   reply.instance = request.instance;
   reply.n = request.n;
-  // Your code: "decided" with the value of a decided instance; "ok" with (n_a, v_a) after a
-  // durable promise when n is above n_h; otherwise "rejected" with n_h.
+  // TODO(lab7 part 1): "decided" with the value of a decided instance; "ok" with (n_a, v_a)
+  // after a durable promise when n is above n_h; otherwise "rejected" with n_h.
+  dsys::unimplemented("Acceptor::prepare");
   co_return reply;
 }
 
@@ -70,8 +74,9 @@ core::Task<AcceptReply> Acceptor::accept(const AcceptRequest& request) {
   AcceptReply reply;
   reply.instance = request.instance;
   reply.n = request.n;
-  // Your code: "decided" for a decided instance; "ok" after durably accepting (n, value) when
-  // n is at least n_h; otherwise "rejected" with n_h.
+  // TODO(lab7 part 1): "decided" for a decided instance; "ok" after durably accepting
+  // (n, value) when n is at least n_h; otherwise "rejected" with n_h.
+  dsys::unimplemented("Acceptor::accept");
   co_return reply;
 }
 
@@ -81,15 +86,15 @@ core::Task<rpc::Empty> Acceptor::decide(const paxos::DecideRequest& request) {
 }
 
 void Acceptor::learn(Instance instance, const std::string& value) {
-  // Your code (once per instance: durable first, then on_decided_).
-  static_cast<void>(instance);
-  static_cast<void>(value);
+  // TODO(lab7 part 1): once per instance: durable first, then on_decided_.
+  dsys::unimplemented("Acceptor::learn");
 }
 
 AcceptorState Acceptor::state(Instance instance) const {
   AcceptorState state;
   if (auto d = decisions_.find(instance); d != decisions_.end()) state.decided = d->second;
-  // Your code: n_h, n_a and v_a of an undecided instance.
+  // TODO(lab7 part 1): n_h, n_a and v_a of an undecided instance.
+  dsys::unimplemented("Acceptor::state");
   return state;
 }
 
@@ -100,11 +105,10 @@ Proposer::Proposer(core::Context& ctx, Acceptor& local) : ctx_(ctx), local_(loca
 core::Task<std::optional<std::string>> Proposer::propose(Instance instance,
                                                          std::vector<core::Address> acceptors,
                                                          std::string value) {
-  // Your code (see paxos.hpp). core::first_k (dsys/core/combinators.hpp) waits for a majority
-  // of calls; remember to call ctx_.breakpoint(kPrepared) and ctx_.breakpoint(kAccepted).
-  static_cast<void>(instance);
-  static_cast<void>(acceptors);
-  static_cast<void>(value);
+  // TODO(lab7 part 2): see paxos.hpp. core::first_k (dsys/core/combinators.hpp) waits for a
+  // majority of calls; remember to call ctx_.breakpoint(kPrepared) and
+  // ctx_.breakpoint(kAccepted).
+  dsys::unimplemented("Proposer::propose");
   co_return std::nullopt;
 }
 

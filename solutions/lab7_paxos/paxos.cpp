@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "dsys/core/combinators.hpp"
+#include "dsys/core/error.hpp"
 #include "dsys/rpc/marshal.hpp"
 
 namespace dsys::lab7 {
@@ -78,8 +79,10 @@ Acceptor::Acceptor(core::Context& ctx, OnDecided on_decided, MayVote may_vote)
              slots_.size());
   }
   // SOLUTION STUB
-  // // Your code: read log_.records() back, oldest first, and rebuild your state, decisions_ and
-  // // highest_round_ from them (a record that does not decode: skip it, and say so in ctx_.log).
+  // // TODO(lab7 part 1): read log_.records() back, oldest first, and rebuild your state,
+  // // decisions_ and highest_round_ from them (a record that does not decode: skip it, and say so
+  // // in ctx_.log).
+  // dsys::unimplemented("Acceptor::Acceptor (replaying the log)");
   // SOLUTION END
   service_.serve<paxos::Prepare>(
       [this](const PrepareRequest& r, const rpc::CallInfo&) { return prepare_if_voting(r); });
@@ -145,8 +148,9 @@ core::Task<PrepareReply> Acceptor::prepare(const PrepareRequest& request) {
     reply.n_h = s.n_h;
   }
   // SOLUTION STUB
-  // // Your code: "decided" with the value of a decided instance; "ok" with (n_a, v_a) after a
-  // // durable promise when n is above n_h; otherwise "rejected" with n_h.
+  // // TODO(lab7 part 1): "decided" with the value of a decided instance; "ok" with (n_a, v_a)
+  // // after a durable promise when n is above n_h; otherwise "rejected" with n_h.
+  // dsys::unimplemented("Acceptor::prepare");
   // SOLUTION END
   co_return reply;
 }
@@ -174,8 +178,9 @@ core::Task<AcceptReply> Acceptor::accept(const AcceptRequest& request) {
     reply.n_h = s.n_h;
   }
   // SOLUTION STUB
-  // // Your code: "decided" for a decided instance; "ok" after durably accepting (n, value) when
-  // // n is at least n_h; otherwise "rejected" with n_h.
+  // // TODO(lab7 part 1): "decided" for a decided instance; "ok" after durably accepting
+  // // (n, value) when n is at least n_h; otherwise "rejected" with n_h.
+  // dsys::unimplemented("Acceptor::accept");
   // SOLUTION END
   co_return reply;
 }
@@ -193,9 +198,8 @@ void Acceptor::learn(Instance instance, const std::string& value) {
   record('D', instance, {}, value);
   if (on_decided_) on_decided_(instance, value);
   // SOLUTION STUB
-  // // Your code (once per instance: durable first, then on_decided_).
-  // static_cast<void>(instance);
-  // static_cast<void>(value);
+  // // TODO(lab7 part 1): once per instance: durable first, then on_decided_.
+  // dsys::unimplemented("Acceptor::learn");
   // SOLUTION END
 }
 
@@ -209,7 +213,8 @@ AcceptorState Acceptor::state(Instance instance) const {
     state.v_a = s->second.v_a;
   }
   // SOLUTION STUB
-  // // Your code: n_h, n_a and v_a of an undecided instance.
+  // // TODO(lab7 part 1): n_h, n_a and v_a of an undecided instance.
+  // dsys::unimplemented("Acceptor::state");
   // SOLUTION END
   return state;
 }
@@ -314,11 +319,10 @@ core::Task<std::optional<std::string>> Proposer::propose(Instance instance,
   }
   co_return chosen;
   // SOLUTION STUB
-  // // Your code (see paxos.hpp). core::first_k (dsys/core/combinators.hpp) waits for a majority
-  // // of calls; remember to call ctx_.breakpoint(kPrepared) and ctx_.breakpoint(kAccepted).
-  // static_cast<void>(instance);
-  // static_cast<void>(acceptors);
-  // static_cast<void>(value);
+  // // TODO(lab7 part 2): see paxos.hpp. core::first_k (dsys/core/combinators.hpp) waits for a
+  // // majority of calls; remember to call ctx_.breakpoint(kPrepared) and
+  // // ctx_.breakpoint(kAccepted).
+  // dsys::unimplemented("Proposer::propose");
   // co_return std::nullopt;
   // SOLUTION END
 }
