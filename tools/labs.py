@@ -18,7 +18,10 @@ import glob
 import json
 import os
 import re
+import shutil
+import subprocess
 import sys
+import tempfile
 
 KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = "labs.json"
@@ -146,6 +149,36 @@ def check(kit=KIT):
                     problems.append(f"{name}: ci_mutants names {mutant}, which is not in "
                                     f"{os.path.relpath(solutions, kit)}/mutants/")
     problems += forward_references(labs, kit)
+    problems += stale_mutants(labs, kit)
+    return problems
+
+
+def stale_mutants(labs, kit=KIT):
+    """Each mutant of a lab's catalogue (solutions/DIR/mutants/*.patch) that no longer applies to
+    the reference (./dsys mutate would stop at it): a sentence each."""
+    problems = []
+    for name, lab in labs.items():
+        reference = os.path.join(lab["root"], "solutions", lab["dir"])
+        patches = sorted(glob.glob(os.path.join(reference, "mutants", "*.patch")))
+        if not patches:
+            continue
+        with tempfile.TemporaryDirectory(prefix="dsys-mutants-") as scratch:
+            for entry in os.listdir(reference):
+                if os.path.isfile(os.path.join(reference, entry)):
+                    shutil.copy(os.path.join(reference, entry), scratch)
+            for patch in patches:
+                with open(patch) as f:
+                    lines = f.read().splitlines(True)
+                start = next((i for i, line in enumerate(lines) if line.startswith(("--- ", "diff "))), None)
+                if start is None:
+                    problems.append(f"{os.path.relpath(patch, kit)}: holds no diff")
+                    continue
+                done = subprocess.run(["git", "apply", "--check", "--whitespace=nowarn", "-"],
+                                      input="".join(lines[start:]), text=True, cwd=scratch,
+                                      capture_output=True)
+                if done.returncode != 0:
+                    problems.append(f"{os.path.relpath(patch, kit)}: no longer applies to the reference "
+                                    f"of {name} (refresh it): {done.stderr.strip().splitlines()[0]}")
     return problems
 
 
