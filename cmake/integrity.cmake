@@ -76,16 +76,21 @@ function(_dsys_integrity_tests)
                          COMMAND ${py} ${tools}/grade.py --lab ${lab} --jobs ${jobs}
                                  --tests $<TARGET_FILE:${reference}_tests> ${hidden}
                                  --replay-args "--impl solutions")
+    # (checks.sweep_seeds or slow_seeds 0: that sweep is left out)
     get_property(seeds GLOBAL PROPERTY DSYS_LAB_${lab}_sweep_seeds)
-    _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ for seeds 1-${seeds}"
-                         COST 60 TIMEOUT 1200
-                         COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${seeds} --jobs 1
-                                 --tests $<TARGET_FILE:${reference}_tests>)
+    if(seeds GREATER 0)
+      _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ for seeds 1-${seeds}"
+                           COST 60 TIMEOUT 1200
+                           COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${seeds} --jobs 1
+                                   --tests $<TARGET_FILE:${reference}_tests>)
+    endif()
     get_property(slow GLOBAL PROPERTY DSYS_LAB_${lab}_slow_seeds)
-    _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ slowed, for seeds 1-${slow}"
-                         COST 20 TIMEOUT 1200
-                         COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${slow} --slow
-                                 --jobs 1 --tests $<TARGET_FILE:${reference}_tests>)
+    if(slow GREATER 0)
+      _dsys_integrity_test("${lab}'s simulated graded tests pass on solutions/ slowed, for seeds 1-${slow}"
+                           COST 20 TIMEOUT 1200
+                           COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${slow} --slow
+                                   --jobs 1 --tests $<TARGET_FILE:${reference}_tests>)
+    endif()
     foreach(flavour labs base_reference)
       if(NOT flavour IN_LIST flavours)
         continue()  # base_reference: only a lab that builds on others

@@ -49,7 +49,7 @@ function(_dsys_lab_target lab flavour out)
   endif()
 endfunction()
 
-# The reference code of lab `lab` (directory `dir` under `root`) as one directory,
+# The reference code of the lab in directory `dir` (under `root`) as one directory,
 # ${CMAKE_BINARY_DIR}/reference/<dir>/, made anew at each configure: a symbolic link to each
 # .cpp, .hpp and .h of solutions/<dir> (the reference of the files the student writes), and to
 # each of labs/<dir> that solutions/<dir> has not (the given code). The compiler looks for a
@@ -57,7 +57,7 @@ endfunction()
 # the stubs beside it, while through its link it finds the reference. Sets `out_dir` to that
 # directory and `out_sources` to the sources to compile: the reference's at their own paths (so
 # that diagnostics and clang-tidy name solutions/), the given ones through their links.
-function(_dsys_reference_dir lab dir root out_dir out_sources)
+function(_dsys_reference_dir dir root out_dir out_sources)
   set(linked ${CMAKE_BINARY_DIR}/reference/${dir})
   file(REMOVE_RECURSE ${linked})
   file(MAKE_DIRECTORY ${linked})
@@ -302,7 +302,7 @@ function(dsys_add_lab name dir)
   file(GLOB student_sources CONFIGURE_DEPENDS ${student}/*.cpp)
   _dsys_add_lab_flavour(${name} labs ${student} "${student_sources}" ${tests_dir})
   if(EXISTS ${arg_ROOT}/solutions/${dir} AND reference)
-    _dsys_reference_dir(${name} ${dir} ${arg_ROOT} linked reference_sources)
+    _dsys_reference_dir(${dir} ${arg_ROOT} linked reference_sources)
     _dsys_add_lab_flavour(${name} solutions ${linked} "${reference_sources}" ${tests_dir})
   endif()
   # The student's lab on the reference of the labs it builds on: it needs only theirs (an

@@ -96,14 +96,10 @@ STUDENT_FILES_HEADER = """\
 PRIVATE = ("hidden", "mutants")  # the instructor's, in solutions/<lab dir>/
 
 
-def read_tree(top, skip=()):
-    """{path relative to top: bytes} of every file under top, without the lab directories'
-    subdirectories named in skip."""
+def read_tree(top):
+    """{path relative to top: bytes} of every file under top."""
     tree = {}
-    for directory, subdirectories, files in os.walk(top):
-        rel_dir = os.path.relpath(directory, top)
-        if os.sep not in rel_dir and rel_dir != ".":
-            subdirectories[:] = [d for d in subdirectories if d not in skip]
+    for directory, _, files in os.walk(top):
         for name in files:
             full = os.path.join(directory, name)
             with open(full, "rb") as f:

@@ -18,10 +18,7 @@ import glob
 import json
 import os
 import re
-import shutil
-import subprocess
 import sys
-import tempfile
 
 KIT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 MANIFEST = "labs.json"
@@ -156,29 +153,16 @@ def check(kit=KIT):
 def stale_mutants(labs, kit=KIT):
     """Each mutant of a lab's catalogue (solutions/DIR/mutants/*.patch) that no longer applies to
     the reference (./dsys mutate would stop at it): a sentence each."""
+    import mutate  # (tools/mutate.py, which reads the manifest through this module)
+
     problems = []
     for name, lab in labs.items():
         reference = os.path.join(lab["root"], "solutions", lab["dir"])
-        patches = sorted(glob.glob(os.path.join(reference, "mutants", "*.patch")))
-        if not patches:
+        if not os.path.isdir(os.path.join(reference, "mutants")):
             continue
-        with tempfile.TemporaryDirectory(prefix="dsys-mutants-") as scratch:
-            for entry in os.listdir(reference):
-                if os.path.isfile(os.path.join(reference, entry)):
-                    shutil.copy(os.path.join(reference, entry), scratch)
-            for patch in patches:
-                with open(patch) as f:
-                    lines = f.read().splitlines(True)
-                start = next((i for i, line in enumerate(lines) if line.startswith(("--- ", "diff "))), None)
-                if start is None:
-                    problems.append(f"{os.path.relpath(patch, kit)}: holds no diff")
-                    continue
-                done = subprocess.run(["git", "apply", "--check", "--whitespace=nowarn", "-"],
-                                      input="".join(lines[start:]), text=True, cwd=scratch,
-                                      capture_output=True)
-                if done.returncode != 0:
-                    problems.append(f"{os.path.relpath(patch, kit)}: no longer applies to the reference "
-                                    f"of {name} (refresh it): {done.stderr.strip().splitlines()[0]}")
+        for mutant, why in mutate.stale_mutants(reference, os.path.join(reference, "mutants")):
+            problems.append(f"{os.path.relpath(mutant['path'], kit)}: no longer applies to the reference "
+                            f"of {name} (refresh it): {why.splitlines()[0]}")
     return problems
 
 

@@ -93,19 +93,42 @@ def catalogue(lab_dir, folder=None):
     return [read_mutant(os.path.join(folder, n)) for n in sorted(os.listdir(folder)) if n.endswith(".patch")]
 
 
+def copy_reference(source, scratch):
+    """Copies the files of the reference directory `source` into `scratch`: {name: bytes}."""
+    originals = {}
+    for name in os.listdir(source):
+        full = os.path.join(source, name)
+        if os.path.isfile(full):
+            shutil.copy(full, scratch)
+            with open(full, "rb") as f:
+                originals[name] = f.read()
+    return originals
+
+
+def apply_mutant(mutant, scratch, check=False):
+    """git apply of the mutant's diff in `scratch` (with check: only whether it applies)."""
+    return subprocess.run(["git", "apply", *(["--check"] if check else []), "--whitespace=nowarn", "-"],
+                          input=mutant["patch"], text=True, cwd=scratch, capture_output=True)
+
+
+def stale_mutants(source, folder):
+    """The mutants of the catalogue `folder` that no longer apply to the reference in `source`:
+    [(mutant, git's reason)]."""
+    stale = []
+    with tempfile.TemporaryDirectory(prefix="dsys-mutants-") as scratch:
+        copy_reference(source, scratch)
+        for mutant in catalogue(None, folder):
+            done = apply_mutant(mutant, scratch, check=True)
+            if done.returncode != 0:
+                stale.append((mutant, done.stderr.strip()))
+    return stale
+
+
 def mutated_files(lab_dir, mutant):
     """{file name: text} of the lab's .cpp files the mutant changes, applied to a scratch copy."""
-    source = os.path.join(KIT, "solutions", lab_dir)
     with tempfile.TemporaryDirectory(prefix="dsys-mutant-") as scratch:
-        originals = {}
-        for name in os.listdir(source):
-            full = os.path.join(source, name)
-            if os.path.isfile(full):
-                shutil.copy(full, scratch)
-                with open(full, "rb") as f:
-                    originals[name] = f.read()
-        done = subprocess.run(["git", "apply", "--whitespace=nowarn", "-"], input=mutant["patch"],
-                              text=True, cwd=scratch, capture_output=True)
+        originals = copy_reference(os.path.join(KIT, "solutions", lab_dir), scratch)
+        done = apply_mutant(mutant, scratch)
         if done.returncode != 0:
             die(f"{shown(mutant['path'])} no longer applies to solutions/{lab_dir} (refresh it):\n"
                 f"{done.stderr.strip()}")
