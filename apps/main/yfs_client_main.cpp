@@ -5,38 +5,37 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 
 #include "dsys/fs/fuse.hpp"
+#include "dsys/net/host.hpp"
+#include "main/node_address.hpp"
 
 namespace dsys::apps {
 
-namespace {
-
-std::optional<core::Address> port_argument(const std::string& text, std::string_view what) {
-  auto address = core::Address::parse(text);
-  if (!address) {
-    std::cerr << fmt::format("yfs_client: {} '{}' is not a port number (1-65535)\n", what, text);
-  }
-  return address;
-}
-
-}  // namespace
-
 int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystemOf& fs_of,
                    const FinishOf& finish) {
-  if (argc != 4) {
-    std::cerr << "usage: yfs_client MOUNTPOINT EXTENT_PORT LOCK_PORT\n"
+  auto usage = [](std::string_view why) {
+    std::cerr << "yfs_client: " << why
+              << "\nusage: yfs_client [--listen ADDR] [--announce ADDR] MOUNTPOINT EXTENT_PORT "
+                 "LOCK_PORT\n"
                  "  mounts yfs at MOUNTPOINT (an empty directory), served by the extent server at\n"
                  "  127.0.0.1:EXTENT_PORT and the lock server at 127.0.0.1:LOCK_PORT (used from\n"
-                 "  lab 4 on); unmounts on SIGINT or SIGTERM\n";
+                 "  lab 4 on; either may be HOST:PORT); unmounts on SIGINT or SIGTERM\n"
+              << kNodeAddressUsage;
     return 2;
-  }
-  const std::string mountpoint = argv[1];
-  const auto extent = port_argument(argv[2], "EXTENT_PORT");
-  const auto lock = port_argument(argv[3], "LOCK_PORT");
-  if (!extent || !lock) return 2;
+  };
+  std::vector<std::string> args(argv + 1, argv + argc);
+  NodeAddress own;
+  if (auto why = take_node_address(args, own); !why.empty()) return usage(why);
+  if (args.size() != 3) return usage("expected a mount point and two ports");
+  const std::string mountpoint = args[0];
+  const auto extent = net::parse_host_port(args[1], net::PortZero::refused);
+  if (!extent) return usage(fmt::format("EXTENT_PORT {}", extent.error()));
+  const auto lock = net::parse_host_port(args[2], net::PortZero::refused);
+  if (!lock) return usage(fmt::format("LOCK_PORT {}", lock.error()));
   if (auto why = fs::check_mountpoint(mountpoint); !why.empty()) {
     std::cerr << "yfs_client: " << why << "\n";
     return 1;
@@ -44,9 +43,12 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
   try {
     auto options = net::Options::from_environment();
     options.name = "yfs_client";
-    options.listen_port = 0;  // callbacks reach it here (lab 5's revoke and retry)
+    // Callbacks (lab 5's revoke and retry) reach it here: by default, on the address that faces
+    // the lock server.
+    apply(options, own.listen.value_or(net::HostPort{net::local_ip_toward(lock->address()), 0}),
+          own.announce);
     options.stop_on_signals = true;
-    net::Runtime runtime(options, make(fs::Servers{*extent, *lock}));
+    net::Runtime runtime(options, make(fs::Servers{extent->address(), lock->address()}));
     bool ok = true;
     {
       fs::FuseMount mount(runtime, fs_of(runtime), mountpoint);

@@ -1,9 +1,12 @@
 // apps/main/yfs_client_main.hpp: the main() of every lab's yfs_client program.
 //
-//   yfs_client MOUNTPOINT EXTENT_PORT LOCK_PORT
+//   yfs_client [--listen ADDR] [--announce ADDR] MOUNTPOINT EXTENT_PORT LOCK_PORT
 //
 // Mounts the lab's file system at MOUNTPOINT (an existing, empty directory), talking to the
-// extent server at 127.0.0.1:EXTENT_PORT (and, from lab 4 on, the lock server at LOCK_PORT),
+// extent server at 127.0.0.1:EXTENT_PORT (and, from lab 4 on, the lock server at LOCK_PORT);
+// either may be HOST:PORT. Its node listens for the lock server's calls (lab 5's revoke and
+// retry) on any free port of the address that faces the lock server, unless --listen says where
+// (node_address.hpp).
 // prints "yfs_client: mounted MOUNTPOINT ..." once the kernel has the mount, and serves until
 // SIGINT or SIGTERM (then unmounts, exit status 0) or until unmounted from outside (exit 0).
 // A bad argument or mount point: a message and exit status 2 or 1. DSYS_RPC_LOSSY and

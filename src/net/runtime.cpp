@@ -235,10 +235,11 @@ class Runtime::Impl final : public core::Host {
         storage_(std::make_unique<FileStorage>(storage_dir())),
         acceptor_(io_),
         listening_(options_.listen_port ? listen() : Address()),
-        hello_(hello_message(listening_)),
+        announced_(announced_address()),
+        hello_(hello_message(announced_)),
         // Node randomness (and so server nonces) must differ between incarnations even when a
         // seed is given: a restarted server that drew its old nonce would not be detected.
-        context_(*this, listening_, options_.name, rng_.fork() ^ std::random_device{}()) {
+        context_(*this, announced_, options_.name, rng_.fork() ^ std::random_device{}()) {
     if (options_.log_to_stderr) StderrLog::instance().start();
     if (listening_.valid()) accept();
     if (options_.stop_on_signals) {
@@ -269,7 +270,8 @@ class Runtime::Impl final : public core::Host {
 
   core::Context& context() { return context_; }
   void* service_object() { return service_.get(); }
-  Address address() const { return listening_; }
+  Address address() const { return announced_; }
+  Address listening_address() const { return listening_; }
 
   bool run_until(const std::function<bool()>& done, core::Duration limit) {
     const auto deadline = Clock::now() + limit;
@@ -467,6 +469,25 @@ class Runtime::Impl final : public core::Host {
     }
     const auto local = acceptor_.local_endpoint();
     return Address::ipv4(local.address().to_v4().to_uint(), local.port());
+  }
+
+  // Options::announce, checked; else where it listens.
+  Address announced_address() const {
+    if (!options_.announce) return listening_;
+    if (!listening_.valid()) {
+      throw UsageError(
+          "an announced address needs a node that listens (--announce without "
+          "--listen or a port)");
+    }
+    const Address a = *options_.announce;
+    if (a.is_node() || a.is_unlisted() || a.ip() == 0) {
+      throw UsageError(
+          fmt::format("cannot announce '{}': name the address others reach this "
+                      "node at (not 0.0.0.0)",
+                      a.to_string()));
+    }
+    // Port 0: the port it listens on.
+    return Address::ipv4(a.ip(), a.port() != 0 ? a.port() : listening_.port());
   }
 
   // ---- timers
@@ -861,6 +882,7 @@ class Runtime::Impl final : public core::Host {
   asio::io_context io_{1};
   tcp::acceptor acceptor_;
   Address listening_;
+  Address announced_;  // what the hello and the Context name: listening_ unless announced
   std::string hello_;
   core::Context context_;
   std::shared_ptr<void> service_;  // built by the factory; destroyed before context_
@@ -986,6 +1008,10 @@ void* Runtime::service_object() {
 }
 Address Runtime::address() const {
   return impl_->address();
+}
+
+Address Runtime::listening_address() const {
+  return impl_->listening_address();
 }
 // Both return with the node's log lines written (or 1 s spent trying), so that what a program
 // prints next comes after them.

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "dsys/core/error.hpp"
+#include "dsys/net/host.hpp"
 #include "dsys/net/runtime.hpp"
 #include "dsys/rpc/endpoint.hpp"
 #include "dsys/testing/echo_service.hpp"
@@ -242,4 +243,130 @@ TEST_CASE("real world: files keep what was synced, for the next runtime on the s
   CHECK_FALSE(disk.read("promised"));
   CHECK(disk.keys() == std::vector<std::string>{"accepted"});
   std::filesystem::remove_all(dir);
+}
+
+// ---- nodes on other addresses (every 127.x.y.z is this machine's loopback)
+
+namespace {
+
+// A probe service: tells its caller the address its hello named, after calling it back there.
+struct WhoCalled {
+  static constexpr dsys::rpc::ServiceId kService = 101;  // probe (rpc/procedure.hpp)
+  static constexpr dsys::rpc::ProcedureId kId = 1;
+  static constexpr std::string_view kName = "probe.who_called";
+  using Request = dsys::rpc::Empty;
+  using Reply = std::string;
+};
+
+class Reflector {
+ public:
+  explicit Reflector(Context& ctx) : service_(ctx, WhoCalled::kService, "probe") {
+    service_.serve<WhoCalled>(
+        [this](const dsys::rpc::Empty&, const dsys::rpc::CallInfo& info) -> Task<std::string> {
+          dsys::rpc::Client back(service_.endpoint(), info.from);
+          auto r = co_await back.call<echo::Echo>({"called back"}, 5s);
+          co_return fmt::format("{} {}", info.from.to_string(), r ? r->text : describe(r));
+        });
+  }
+
+ private:
+  dsys::rpc::Service service_;
+};
+
+}  // namespace
+
+TEST_CASE("real world: host:port parsing says what is wrong", "[net]") {
+  using net::PortZero;
+  const auto ok = [](std::string_view text, PortZero zero = PortZero::refused) {
+    auto r = net::parse_host_port(text, zero);
+    return r ? r->to_string() : "error: " + r.error();
+  };
+  CHECK(ok("5000") == "127.0.0.1:5000");
+  CHECK(ok("10.77.0.2:5000") == "10.77.0.2:5000");
+  CHECK(ok("localhost:7") == "127.0.0.1:7");
+  CHECK(ok("0.0.0.0:0", PortZero::any_free_port) == "0.0.0.0:0");
+  CHECK(ok("0") == "error: '0' is not a port number (1-65535) or HOST:PORT");
+  CHECK(ok("99999") == "error: '99999' is not a port number (1-65535) or HOST:PORT");
+  CHECK(ok("eighty", PortZero::any_free_port) ==
+        "error: 'eighty' is not a port number (1-65535, or 0 for any free port) or HOST:PORT");
+  CHECK(ok("10.0.0.256:80") ==
+        "error: '10.0.0.256:80': '10.0.0.256' is not an IPv4 address (A.B.C.D, each 0-255) or a "
+        "host name");
+  CHECK(ok("1.2.3:80").starts_with("error: '1.2.3:80': '1.2.3' is not an IPv4 address"));
+  CHECK(ok(":80") == "error: ':80' names no host before the ':'");
+  CHECK(ok("a b:80").starts_with("error: 'a b:80': 'a b' is not an IPv4 address"));
+  CHECK(ok("no-such-host.invalid:80")
+            .starts_with("error: 'no-such-host.invalid:80': no IPv4 address for host "
+                         "'no-such-host.invalid' ("));
+  CHECK(ok("10.1.1.1:") == "error: '10.1.1.1:' is not a port number (1-65535) or HOST:PORT");
+  // Where a called-back client listens: on loopback for a loopback server.
+  CHECK(net::local_ip_toward(Address::ipv4(0x7f000002, 80)) == 0x7f000001);
+}
+
+TEST_CASE("real world: a node listens on any address, and its hello names what it announces",
+          "[net]") {
+  // The reflector listens on 127.0.0.2 only.
+  net::Runtime reflector({.name = "reflector",
+                          .listen_port = 0,
+                          .listen_host = "127.0.0.2",
+                          .seed = 1,
+                          .log_to_stderr = false},
+                         dsys::core::make_node<Reflector>());
+  const Address at = reflector.address();
+  REQUIRE(at.ip() == 0x7f000002);
+  CHECK(reflector.listening_address() == at);
+  std::thread thread([&] { reflector.run(); });
+
+  // An echo node on every interface, announced as 127.0.0.3 with its own port: the reflector
+  // sees that address and reaches it there.
+  auto ask = [&](net::Options options) {
+    options.name = "caller";
+    options.log_to_stderr = false;
+    net::Runtime caller(options, dsys::core::make_node<echo::Server>());
+    std::string seen;
+    caller.context().spawn([&]() -> Task<void> {
+      dsys::rpc::Client rpc(dsys::rpc::Endpoint::of(caller.context()), at);
+      auto r = co_await rpc.call<WhoCalled>({}, 10s);
+      seen = r ? *r : describe(r);
+    });
+    CHECK(caller.run_until([&] { return !seen.empty(); }, 20s));
+    return std::pair(seen, caller.address());
+  };
+  {
+    net::Options o;
+    o.listen_port = 0;
+    o.listen_host = "0.0.0.0";
+    o.announce = Address::ipv4(0x7f000003, 0);
+    auto [seen, known_as] = ask(o);
+    CHECK(known_as.ip() == 0x7f000003);
+    CHECK(seen == fmt::format("{} called back", known_as.to_string()));
+  }
+  {
+    // Listening on every interface and announcing nothing: it is where its connection comes from.
+    net::Options o;
+    o.listen_port = 0;
+    o.listen_host = "0.0.0.0";
+    auto [seen, known_as] = ask(o);
+    CHECK(known_as.ip() == 0);
+    CHECK(seen == fmt::format("127.0.0.1:{} called back", known_as.port()));
+  }
+  {
+    // On 127.0.0.4, announcing nothing: its listening address.
+    net::Options o;
+    o.listen_port = 0;
+    o.listen_host = "127.0.0.4";
+    auto [seen, known_as] = ask(o);
+    CHECK(known_as.ip() == 0x7f000004);
+    CHECK(seen == fmt::format("{} called back", known_as.to_string()));
+  }
+  reflector.stop();
+  thread.join();
+
+  // What cannot be: a clear error, not a node that names itself wrongly.
+  CHECK_THROWS_WITH(net::Runtime({.name = "x", .listen_port = 0, .announce = Address::ipv4(0, 5)}),
+                    Catch::Contains("cannot announce '0.0.0.0:5'"));
+  CHECK_THROWS_WITH(net::Runtime({.name = "x", .announce = Address::ipv4(0x0a000001, 5)}),
+                    Catch::Contains("needs a node that listens"));
+  CHECK_THROWS_WITH(net::Runtime({.name = "x", .listen_port = 0, .listen_host = "10.0.0.999"}),
+                    Catch::Contains("bad listen address '10.0.0.999'"));
 }

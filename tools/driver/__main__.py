@@ -1,8 +1,8 @@
 """./dsys: the one command of the kit (the launcher `dsys` runs `python3 tools/driver`).
 
 One module per group of commands, each registering its parsers: kit (setup, build, handout,
-check), grading (grade, explore, mutate, test), running (bench, demo, fuzz), yfs, course (submit,
-autograder, grade-many, release). `./dsys help` is generated from those parsers.
+check), grading (grade, explore, mutate, test), running (bench, demo, fuzz), yfs, cluster, course
+(submit, autograder, grade-many, release). `./dsys help` is generated from those parsers.
 """
 import argparse
 import os
@@ -10,7 +10,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from driver import common, course, grading, kit, running, yfs  # noqa: E402
+from driver import cluster_commands, common, course, grading, kit, running, yfs  # noqa: E402
 
 ENVIRONMENT = """\
 Environment: DSYS_SEED (replay a simulated run), DSYS_RPC_LOSSY=N (lose/duplicate N % of real
@@ -18,7 +18,8 @@ messages), DSYS_RPC_COUNT=N (print RPC STATS every N calls), DSYS_TRACE_DIR (whe
 DSYS_IDLE_TIMEOUT_MS / DSYS_STALLED_TIMEOUT_MS (when a real node closes idle connections and
 peers that stopped reading), DSYS_BREAKPOINT=NAME[@N] (a real node exits at a named crash point),
 DSYS_BENCH_BRIEF=1 (a benchmark does a small fraction of its work), DSYS_YFS_ROOT (where ./dsys
-yfs puts yfs1, yfs2 and yfs-logs; default the kit's top directory)."""
+yfs puts yfs1, yfs2 and yfs-logs; default the kit's top directory), DSYS_CLUSTER_DIR (where
+./dsys cluster keeps its record and its programs' logs; default cluster-logs/)."""
 
 
 class Parser(argparse.ArgumentParser):
@@ -34,7 +35,7 @@ def parser():
     top = Parser(prog="./dsys", description="The kit's one command.", add_help=False,
                  formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
-    for group in (kit, grading, running, yfs, course):
+    for group in (kit, grading, running, yfs, cluster_commands, course):
         group.register(commands)
     p = commands.add_parser("help", help="this text; `./dsys help COMMAND`: that command's options")
     p.add_argument("topic", nargs="?", metavar="COMMAND")

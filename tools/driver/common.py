@@ -62,13 +62,14 @@ def packages():
     -dev packages) and g++ 12. On Ubuntu 22.04 (Gradescope's images): its Boost 1.74 and g++-12
     beside the default g++ 11, which ./dsys then configures with. The optional ones are not needed
     to build: without them, what needs them says it is skipped (chromium: the diagram's test in a
-    real browser and ./dsys bench diagram; clang-format and clang-tidy: ./dsys check)."""
+    real browser and ./dsys bench diagram; clang-format and clang-tidy: ./dsys check;
+    iproute2 and nftables: ./dsys cluster, its network namespaces and real faults)."""
     if distro() == "ubuntu":
         return (["libboost-dev", "libboost-serialization-dev", "libfmt-dev", "catch2", "libfuse3-dev",
-                 "fuse3", "cmake", "make", "g++-12", "pkg-config", "python3"], [])
+                 "fuse3", "cmake", "make", "g++-12", "pkg-config", "python3"], ["iproute2", "nftables"])
     return (["libboost1.81-dev", "libboost-serialization1.81-dev", "libfmt-dev", "catch2",
              "libfuse3-dev", "fuse3", "cmake", "make", "g++", "pkg-config", "python3"],
-            ["chromium", "fonts-liberation", "clang-format", "clang-tidy"])
+            ["chromium", "fonts-liberation", "clang-format", "clang-tidy", "iproute2", "nftables"])
 
 
 def missing(names):

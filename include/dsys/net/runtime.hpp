@@ -20,11 +20,11 @@
 // thread only; everything on its Context runs there. stop() and post() may be called from any
 // thread while the Runtime exists.
 //
-// Addresses: every connection starts with a hello frame naming the address its node listens on,
-// so a handler's CallInfo::from (and every address node code sees) is the caller's listening
-// address, as in the simulated world, and a server can call its caller back. A node that does not
-// listen is known as Address::unlisted(ip, port): replies reach it over its connection while it
-// lasts; it is never dialled.
+// Addresses: every connection starts with a hello frame naming the address its node is known by
+// (where it listens, or Options::announce), so a handler's CallInfo::from (and every address node
+// code sees) is the caller's address, as in the simulated world, and a server can call its caller
+// back. A node that does not listen is known as Address::unlisted(ip, port): replies reach it over
+// its connection while it lasts; it is never dialled.
 //
 // Limits (docs/architecture.md, "The transport's limits"): a frame is at most kMaxFrame bytes and
 // its buffer grows only as its bytes arrive; a connection's unsent bytes are bounded (Limits);
@@ -66,7 +66,11 @@ struct Limits {
 struct Options {
   std::string name = "node";                 // for log lines
   std::optional<std::uint16_t> listen_port;  // listen here (0: any free port); none: client only
-  std::string listen_host = "127.0.0.1";
+  std::string listen_host = "127.0.0.1";     // an IPv4 address; "0.0.0.0": every interface
+  // The address this node names itself by, in its hello and as its Context's address: where the
+  // others reach it, when that is not where it listens (it listens on 0.0.0.0, or behind a
+  // forwarder). Port 0: the port it listens on. None: where it listens. Needs listen_port.
+  std::optional<core::Address> announce;
   std::string storage_dir;     // the node's disk; empty: a fresh temporary directory,
                                // removed with the Runtime
   unsigned lossy_percent = 0;  // lose, and separately duplicate, N % of messages
@@ -124,8 +128,11 @@ class Runtime {
   T& service() {
     return *static_cast<T*>(service_object());
   }
-  // The address this node listens on (invalid when it does not listen).
+  // The address this node is known by: Options::announce, else where it listens (invalid when it
+  // does not listen).
   core::Address address() const;
+  // Where its socket listens (0.0.0.0:PORT for every interface; invalid when it does not listen).
+  core::Address listening_address() const;
 
   // Runs until stop() is called, a signal arrives (stop_on_signals) or a spawned task fails;
   // returns false after a failure.
@@ -160,7 +167,9 @@ class Runtime {
 };
 
 // The first message (framed like every other) on a connection a node opens: "DSYH", version 1,
-// the IPv4 address and port it listens on (both 0 when it does not listen), little-endian. An
+// the IPv4 address and port it is known by (Runtime::address(): announced, else where it listens;
+// both 0 when it does not listen; ip 0 when it listens on every interface and announces nothing,
+// and then its peer takes the connection's source address), little-endian. An
 // accepted connection whose first frame is not a hello is closed.
 std::string hello_message(core::Address listening);
 

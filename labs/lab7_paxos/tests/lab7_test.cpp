@@ -996,7 +996,11 @@ TEST_CASE("lab 7: lock_server refuses bad arguments with a usage message", "[lab
                                                {"0", "5000"},
                                                {"0", "0", "--dir"},
                                                {"0", "0"},
-                                               {"127.0.0.1:5000", "0", "--dir", "d"}}) {
+                                               {"127.0.0.1:x", "0", "--dir", "d"},
+                                               {"300.0.0.1:5000", "5000"},
+                                               {"0.0.0.0:5000", "0.0.0.0:5000"},
+                                               {"5000", "5001", "--listen", "5002"},
+                                               {"5000", "5000", "--announce"}}) {
     std::vector<std::string> argv = {DSYS_APPS_DIR "/lock_server"};
     argv.insert(argv.end(), args.begin(), args.end());
     dsys::testing::Process p(argv);
