@@ -15,7 +15,7 @@ shutil.rmtree(work, ignore_errors=True)
 os.makedirs(work)
 failures = []
 COMMANDS = ["setup", "build", "handout", "check", "grade", "explore", "mutate", "test", "bench", "demo",
-            "fuzz", "yfs", "submit", "autograder", "grade-many", "release", "help"]
+            "fuzz", "yfs", "cluster", "nemesis", "submit", "autograder", "grade-many", "release", "help"]
 
 
 def expect(condition, what):

@@ -2,12 +2,14 @@
 faults (tools/cluster.py does the work)."""
 
 import os
+import shutil
 import sys
 
 from driver import common
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import cluster  # noqa: E402  (tools/cluster.py)
+import nemesis  # noqa: E402  (tools/nemesis.py)
 
 
 def fail(e):
@@ -139,6 +141,40 @@ def cmd_log(args):
     return 0
 
 
+def cmd_nemesis(args):
+    entry = common.load_manifest().get(args.lab)
+    if entry is None:
+        return fail(f"no lab '{args.lab}'")
+    if not entry.get("replicated") or "lock_workload" not in entry.get("programs", {}):
+        return fail(f"{args.lab} has no nemesis run yet: it is for a replicated lock service with a "
+                    "lock_workload program (lab 8)")
+    if not 20 <= args.seconds <= 3600:
+        return fail("--seconds: from 20 to 3600")
+    why = cluster.why_unavailable()
+    if why:
+        return fail(f"the nemesis needs the cluster, and {why}")
+    if cluster.namespaces():
+        return fail(f"a cluster is up already ({', '.join(cluster.namespaces())}): ./dsys cluster down first")
+    chosen = common.flavour(args)[0] or "labs"
+    rows = common.lab_rows(args.preset)
+    row = common.lab_row(rows, args.lab, chosen)
+    common.build(args.preset, [row["target"], "check_history"], quiet=True)
+    out = os.path.abspath(args.out or os.path.join(common.ROOT, "nemesis", f"{args.lab}-seed{args.seed}"))
+    if os.path.isdir(out):
+        shutil.rmtree(out)
+    os.makedirs(out)
+    common.say(f"nemesis: {args.lab} ({chosen}), seed {args.seed}, {args.seconds} s; the schedule:")
+    checker = os.path.join(common.ROOT, "build", args.preset, "apps", "check_history")
+    try:
+        status, verdict = nemesis.run(row["dir"], checker, args.seconds, args.seed, out)
+    except cluster.ClusterError as e:
+        return fail(e)
+    word = {0: "LINEARIZABLE", 1: "NOT LINEARIZABLE", 3: "UNDECIDED (the check ran out of time: not a pass)"}
+    print(f"verdict: {word.get(status, 'THE RUN FAILED')}\n  {verdict}")
+    print(f"logs, histories, events.log and timeline.html: {common.shown(out)}")
+    return status
+
+
 def register(commands):
     p = commands.add_parser(
         "cluster", help="a cluster of network namespaces on this machine, with real faults (root)",
@@ -193,3 +229,17 @@ def register(commands):
     faults.add_parser("clear", help="end every network fault").set_defaults(run=cmd_fault)
     s = sub.add_parser("log", help="every event with its time: up, run, kill, restart, faults, down")
     s.set_defaults(run=cmd_log)
+
+    p = commands.add_parser(
+        "nemesis", help="real faults on a seeded schedule while clients run, then a linearizability check",
+        description="A Jepsen-style run of LAB's real processes in a cluster (./dsys cluster, root): lab 8's "
+                    "3 replicas and 2 recording lock workloads, with a seeded random schedule of partitions, "
+                    "loss, duplication, kills and restarts; then the kit's linearizability checker on the "
+                    "recorded history. Prints the schedule, the verdict and where the logs and the timeline "
+                    "(timeline.html) are; exits 0 only when the history is linearizable (tools/nemesis.py).")
+    p.add_argument("lab", type=common.lab_name, metavar="LAB")
+    p.add_argument("--seconds", type=int, default=60, help="how long the clients run (default 60)")
+    p.add_argument("--seed", type=int, default=1, help="the fault schedule's seed (default 1)")
+    p.add_argument("--out", metavar="DIR", help="where its logs go (default nemesis/LAB-seedN/)")
+    common.add_flavour(p)
+    p.set_defaults(run=cmd_nemesis)

@@ -1,0 +1,239 @@
+"""A nemesis run in the Jepsen style, on the cluster of tools/cluster.py (./dsys nemesis LAB).
+
+For lab 8 (a replicated lock service): 3 replicas on nodes 1-3, and on nodes 4 and 5 a
+lock_workload each (5 users of one caching lock client, 3 locks), recording every acquire and
+release with its call and return times. While they run, a seeded random schedule of real faults:
+partitions (one replica alone, or the replicas split with the clients spread), heals, loss and
+duplication on some nodes' links, a replica killed with SIGKILL and restarted on its --dir (one at
+a time, so that a majority stays). The last CALM seconds are fault-free, so that calls in progress
+finish. Then the histories are checked with the kit's linearizability checker (check_history, the
+lock model): a verdict, the schedule with its times, the operations and where everything is.
+
+The schedule depends on the seed alone; the times at which things happen are the machine's, so
+the interleavings differ from run to run (this is the real world: the seed replays the faults,
+not the schedule of messages).
+"""
+
+import html
+import os
+import random
+import re
+import subprocess
+import time
+
+import cluster
+
+CALM = 10  # seconds without faults at the end
+PORT = 3772
+REPLICAS = (1, 2, 3)
+CLIENTS = (4, 5)
+
+
+def schedule(seed, seconds):
+    """[(at, action, argument)]: the faults, seeded; every fault is undone by seconds - CALM."""
+    rng = random.Random(seed)
+    steps, at, killed = [], rng.uniform(2, 5), None
+    while at < seconds - CALM:
+        kinds = ["partition"] * 3 + ["heal", "loss", "loss", "duplicate", "clear"]
+        kinds += ["restart"] * 2 if killed else ["kill"] * 2
+        kind = rng.choice(kinds)
+        if kind == "partition":
+            if rng.random() < 0.5:
+                alone = rng.choice(REPLICAS)
+                others = [k for k in REPLICAS + CLIENTS if k != alone]
+                spec = f"{alone}/{','.join(map(str, others))}"
+            else:
+                minority = [rng.choice(REPLICAS)]
+                majority = [k for k in REPLICAS if k not in minority]
+                for c in CLIENTS:
+                    (minority if rng.random() < 0.5 else majority).append(c)
+                spec = f"{','.join(map(str, sorted(minority)))}/{','.join(map(str, sorted(majority)))}"
+            steps.append((at, "partition", spec))
+        elif kind in ("loss", "duplicate"):
+            nodes = sorted(rng.sample(REPLICAS + CLIENTS, rng.randint(1, 5)))
+            steps.append((at, kind, (rng.choice((5, 10, 20, 30)), ",".join(map(str, nodes)))))
+        elif kind == "kill":
+            killed = rng.choice(REPLICAS)
+            steps.append((at, "kill", killed))
+        elif kind == "restart":
+            steps.append((at, "restart", killed))
+            killed = None
+        else:
+            steps.append((at, kind, None))
+        at += rng.uniform(2, 6)
+    steps.append((seconds - CALM, "clear", None))
+    if killed:
+        steps.append((seconds - CALM, "restart", killed))
+    return steps
+
+
+def describe(step):
+    at, kind, arg = step
+    if kind in ("loss", "duplicate"):
+        return f"{at:6.1f}s  {kind} {arg[0]}% on nodes {arg[1]}"
+    return f"{at:6.1f}s  {kind}" + (f" {arg}" if arg is not None else "")
+
+
+def apply(step):
+    _, kind, arg = step
+    if kind == "partition":
+        cluster.partition(arg)
+    elif kind == "heal":
+        cluster.heal()
+    elif kind == "clear":
+        cluster.clear()
+    elif kind == "loss":
+        cluster.loss(arg[0], arg[1])
+    elif kind == "duplicate":
+        cluster.duplicate(arg[0], arg[1])
+    elif kind == "kill":
+        cluster.kill(f"replica{arg}")
+    elif kind == "restart":
+        cluster.restart(f"replica{arg}")
+
+
+def wait_for(predicate, limit):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def log_of(out, name):
+    try:
+        with open(os.path.join(out, f"{name}.log"), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def run(programs, check_history, seconds, seed, out, say=lambda text: print(text, flush=True)):
+    """Runs the nemesis on lab 8's PROGRAMS (a directory) for SECONDS with SEED, everything in OUT.
+    Returns (status, verdict): 0 linearizable, 1 not (or a workload saw a double grant), 3 the
+    check ran out of time (never a pass), 4 the run itself failed (a replica never joined...)."""
+    os.environ["DSYS_CLUSTER_DIR"] = out
+    steps, origin = schedule(seed, seconds), None
+    cluster.up(len(REPLICAS) + len(CLIENTS))
+    try:
+        first = f"{cluster.address(1)}:{PORT}"
+        for k in REPLICAS:
+            cluster.run(k, f"replica{k}", [os.path.join(programs, "lock_server"), first,
+                                           f"{cluster.address(k)}:{PORT}", "--dir", os.path.join(out, f"disk{k}")])
+            members = " ".join(f"{cluster.address(j)}:{PORT}" for j in REPLICAS if j <= k)
+            if not wait_for(lambda: re.search(rf"^view {k}: {re.escape(members)}$", log_of(out, f"replica{k}"), re.M),
+                            60):
+                return 4, f"replica {k} did not join view {k} within 60 s (its log: {out}/replica{k}.log)"
+        histories = []
+        for i, k in enumerate(CLIENTS):
+            history = os.path.join(out, f"history{k}")
+            histories.append(history)
+            cluster.run(k, f"workload{k}", [os.path.join(programs, "lock_workload"), "--seconds", str(seconds),
+                                            "--history", history, f"{cluster.address(REPLICAS[i])}:{PORT}"])
+        start, origin = time.monotonic(), time.monotonic_ns()  # CLOCK_MONOTONIC, as the workloads' times
+        cluster.event(f"nemesis: seed {seed}, {seconds} s, {len(steps)} steps")
+        for step in steps:
+            delay = start + step[0] - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)  # the schedule's own clock: the next fault is due then
+            apply(step)
+            say(f"  {describe(step)}")
+        # The workloads stop issuing at SECONDS, and wait for calls in progress (bounded).
+        limit = seconds + 60 - (time.monotonic() - start)
+        if not wait_for(lambda: all(not p["alive"] for n, p in cluster.processes().items()
+                                    if n.startswith("workload")), max(limit, 1)):
+            return 4, f"the workloads did not finish within {seconds + 60} s (logs in {out})"
+        summaries = []
+        for k in CLIENTS:
+            text = log_of(out, f"workload{k}")
+            line = next((ln for ln in text.splitlines() if ln.startswith("lock_workload: ")), None)
+            summaries.append(f"node {k}: {line or 'no summary: ' + text[-500:]}")
+            if line is None or "FAILED" in text:
+                return 1, "a workload failed:\n  " + "\n  ".join(summaries)
+        checked = subprocess.run([check_history, "lock", *histories], capture_output=True, text=True)
+        verdict = "\n  ".join(summaries) + "\n" + checked.stdout.strip() + checked.stderr.strip()
+        return checked.returncode, verdict
+    finally:
+        cluster.down()
+        timeline(out, steps, seconds, origin)
+
+
+# ---- the picture: faults above, each workload's completed operations below -----------------------
+
+def timeline(out, steps, seconds, origin=None):
+    """Writes OUT/timeline.html: the faults as bands over time (one row per kind), and below them
+    each workload's acquires completed per half second, with its calls of unknown outcome marked."""
+    width, lane, span = 960, 60, seconds + 30
+    rows = []
+    for path in sorted(p for p in os.listdir(out) if p.startswith("history")):
+        ops = []
+        with open(os.path.join(out, path)) as f:
+            for line in f:
+                fields = line.split()
+                if len(fields) == 6 and fields[2] == "acquire":
+                    ops.append((int(fields[3]), None if fields[4] == "?" else int(fields[4])))
+        if ops:
+            rows.append((path.replace("history", "node "), ops))
+    if origin is None:  # the schedule's start; else the first call
+        origin = min((c for _, ops in rows for c, _ in ops), default=0)
+
+    def x(sec):
+        return 130 + sec * width / span
+
+    fault_rows = {"partition": (14, "#d9534f"), "loss": (30, "#f0ad4e"), "duplicate": (46, "#5bc0de"),
+                  "killed": (62, "#292b2c")}
+    parts = [f'<text x="4" y="{y + 10}">{name}</text>' for name, (y, _) in fault_rows.items()]
+    active = {}
+
+    def close(key, at):
+        begin, label = active.pop(key)
+        y, colour = fault_rows[key]
+        parts.append(f'<rect x="{x(begin):.1f}" y="{y}" width="{max(x(at) - x(begin), 1):.1f}" height="12" '
+                     f'fill="{colour}"><title>{html.escape(label)}</title></rect>')
+
+    for at, kind, arg in steps + [(span, "end", None)]:
+        for key in list(active):
+            if (key == "partition" and kind in ("partition", "heal", "clear", "end")) or \
+               (key in ("loss", "duplicate") and kind in (key, "clear", "end")) or \
+               (key == "killed" and kind in ("restart", "end")):
+                close(key, at)
+        if kind == "partition":
+            active["partition"] = (at, f"partition {arg}, from {at:.1f}s")
+        elif kind in ("loss", "duplicate") and arg[0] > 0:
+            active[kind] = (at, f"{kind} {arg[0]}% on nodes {arg[1]}, from {at:.1f}s")
+        elif kind == "kill":
+            active["killed"] = (at, f"replica {arg} killed at {at:.1f}s")
+    top_of_ops = 84
+    for i, (name, ops) in enumerate(rows):
+        top = top_of_ops + i * lane
+        counts, unknown = [0] * (2 * span), []
+        for call, response in ops:
+            if response is None:
+                unknown.append((call - origin) / 1e9)
+            elif 0 <= int((response - origin) / 5e8) < len(counts):
+                counts[int((response - origin) / 5e8)] += 1
+        most = max(counts) or 1
+        parts.append(f'<text x="4" y="{top + 30}">{html.escape(name)} acquires</text>')
+        for b, c in enumerate(counts):
+            h = (lane - 14) * c / most
+            parts.append(f'<rect x="{x(b / 2):.1f}" y="{top + lane - 10 - h:.1f}" width="{width / span / 2:.2f}" '
+                         f'height="{h:.1f}" fill="#0275d8"><title>{c} acquires completed in '
+                         f'[{b / 2:.1f}s, {b / 2 + .5:.1f}s)</title></rect>')
+        for u in unknown:
+            parts.append(f'<circle cx="{x(u):.1f}" cy="{top + 4}" r="3" fill="#d9534f"><title>an acquire of '
+                         f'unknown outcome, called at {u:.2f}s</title></circle>')
+    for sec in range(0, span + 1, 10):
+        parts.append(f'<line x1="{x(sec):.1f}" x2="{x(sec):.1f}" y1="10" y2="{top_of_ops + lane * len(rows)}" '
+                     f'stroke="#ddd"/><text x="{x(sec) - 6:.1f}" y="{top_of_ops + lane * len(rows) + 14}">{sec}s'
+                     f'</text>')
+    listing = "".join(f"<li><code>{html.escape(describe(s))}</code></li>" for s in steps)
+    page = ("<!doctype html><meta charset=utf-8><title>nemesis timeline</title>"
+            "<body style='font-family:sans-serif'><h3>Faults and operations over time</h3>"
+            "<p>Rows of faults: partitions, loss, duplication, a killed replica (hover a band for what it was). "
+            "Below, the acquires each workload completed per half second (red dots: acquires of unknown "
+            "outcome, where they were called). Times are from the start of the schedule.</p>"
+            f"<svg width='{width + 160}' height='{top_of_ops + lane * len(rows) + 24}' font-size='12'>"
+            f"{''.join(parts)}</svg><h4>The schedule</h4><ul>{listing}</ul>")
+    with open(os.path.join(out, "timeline.html"), "w") as f:
+        f.write(page)
