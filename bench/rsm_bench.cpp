@@ -35,6 +35,7 @@
 #include "caching_lock_client.hpp"
 #include "caching_lock_server.hpp"
 #include "dsys/lock/protocol.hpp"
+#include "dsys/net/host.hpp"
 #include "dsys/net/runtime.hpp"
 #include "dsys/testing/process.hpp"
 #include "lab8_node.hpp"
@@ -109,12 +110,19 @@ struct BenchClient {
   bool done = false;
 };
 
-int client_main(std::uint16_t port, dsys::lock::LockId lock, int seconds) {
+// `replica`: PORT on loopback or HOST:PORT (tools/failover.py runs clients in the cluster).
+int client_main(const std::string& replica_text, dsys::lock::LockId lock, int seconds) {
+  const auto replica = dsys::net::parse_host_port(replica_text, dsys::net::PortZero::refused);
+  if (!replica) {
+    std::cerr << "bench_rsm --client: " << replica.error() << "\n";
+    return 2;
+  }
   auto options = dsys::net::Options::from_environment();
   options.name = "bench_rsm";
-  options.listen_port = 0;  // the primary calls it back (Retry)
+  options.listen_port = 0;  // the primary calls it back (Retry), on the address that faces it
+  options.listen_host = dsys::net::HostPort{dsys::net::local_ip_toward(replica->address())}.host();
   dsys::net::Runtime runtime(
-      options, dsys::core::make_node<BenchClient>(dsys::core::Address::ipv4(0x7f000001, port), lock,
+      options, dsys::core::make_node<BenchClient>(replica->address(), lock,
                                                   dsys::core::Duration(seconds * 1s)));
   auto& client = runtime.service<BenchClient>();
   runtime.run_until([&] { return client.done; }, std::chrono::seconds(seconds + 60));
@@ -279,8 +287,7 @@ struct Replicas {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 4 && args[0] == "--client") {
-    return client_main(static_cast<std::uint16_t>(std::stoi(args[1])), std::stoull(args[2]),
-                       std::stoi(args[3]));
+    return client_main(args[1], std::stoull(args[2]), std::stoi(args[3]));
   }
   if (args.size() == 4 && args[0] == "--handoff-client") {
     return handoff_client_main(args[1] == "lab8", static_cast<std::uint16_t>(std::stoi(args[2])),

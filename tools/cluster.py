@@ -293,8 +293,9 @@ def processes():
     return out
 
 
-def _spawn(record):
-    log = open(record["log"], "a")
+def _spawn(record, fresh=False):
+    """Starts RECORD's program; its log starts anew when FRESH, else (a restart) goes on."""
+    log = open(record["log"], "w" if fresh else "a")
     try:
         process = subprocess.Popen(["nsenter", f"--net=/run/netns/{node_namespace(record['node'])}"]
                                    + record["argv"], stdout=log, stderr=subprocess.STDOUT,
@@ -322,7 +323,7 @@ def run(k, name, argv, env=None, mount=None, cwd=None):
         raise ClusterError(f"'{name}' runs already (pid {table[name]['pid']})")
     record = {"node": k, "argv": list(argv), "env": env or {}, "mount": mount,
               "cwd": cwd or os.getcwd(), "log": _path(f"{name}.log")}
-    _spawn(record)
+    _spawn(record, fresh=True)
     record.pop("popen")
     table[name] = record
     _save("processes.json", table)
