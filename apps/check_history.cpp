@@ -17,6 +17,7 @@
 #include <chrono>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -87,6 +88,7 @@ int main(int argc, char** argv) {
       Raw r;
       std::int64_t client_id = 0;
       const bool ok = !result.empty() && !(fields >> extra) && parse_ns(client, client_id) &&
+                      client_id <= std::numeric_limits<std::uint32_t>::max() &&
                       parse_ns(call, r.call) &&
                       (response == "?" || parse_ns(response, r.response.emplace()));
       if (!ok || (response == "?") != (result == "?")) {

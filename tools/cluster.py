@@ -23,6 +23,8 @@ and the processes by their namespace, so it works after a crash of whatever made
 Every wait is bounded; nothing sleeps a fixed time to let something happen.
 """
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -97,10 +99,33 @@ def _run(argv, netns=None, check=True, stdin=None):
 
 
 def namespaces():
-    """The kit's namespaces that exist now (dsys-...), whoever made them."""
+    """The cluster's namespaces that exist now (dsys-bridge, dsys-nodeK), whoever made them (not
+    why_unavailable's short-lived probe)."""
     done = _run(["ip", "netns", "list"], check=False)
     names = [line.split()[0] for line in done.stdout.splitlines() if line.strip()]
-    return sorted(n for n in names if n.startswith(PREFIX))
+    return sorted(n for n in names if n.startswith(PREFIX) and not n.startswith(f"{PREFIX}probe"))
+
+
+@contextlib.contextmanager
+def _exclusive():
+    """Holds the machine's cluster lock (one `up` or `down` at a time, whoever runs it)."""
+    if os.geteuid() != 0:
+        raise ClusterError("the cluster needs root (network namespaces and nftables): run it as root")
+    with open("/run/dsys-cluster.lock", "w") as f:
+        deadline = time.monotonic() + 2 * COMMAND_LIMIT
+        while True:
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ClusterError("another ./dsys cluster up or down has held the cluster's lock for "
+                                       f"{2 * COMMAND_LIMIT} s (/run/dsys-cluster.lock)")
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 # ---- the record: cluster.json, processes.json, events.log ---------------------------------------
@@ -175,31 +200,37 @@ def up(n):
     why = why_unavailable()
     if why:
         raise ClusterError(why)
-    left = namespaces()
-    if left:
-        raise ClusterError(f"a cluster is up already ({', '.join(left)}): ./dsys cluster down first")
-    os.makedirs(state_dir(), exist_ok=True)
-    for stale in ("processes.json", "events.log"):
-        if os.path.exists(_path(stale)):
-            os.remove(_path(stale))
-    _save("cluster.json", {"nodes": n, "up_at": time.time(), "range": ADDRESS_RANGE})
-    try:
-        _run(["ip", "netns", "add", BRIDGE])
-        _run(["ip", "-n", BRIDGE, "link", "add", "br0", "type", "bridge"])
-        _run(["ip", "-n", BRIDGE, "link", "set", "br0", "up"])
-        for k in range(1, n + 1):
-            ns = node_namespace(k)
-            _run(["ip", "netns", "add", ns])
-            _run(["ip", "-n", BRIDGE, "link", "add", f"node{k}", "type", "veth", "peer", "name", "eth0",
-                  "netns", ns])
-            _run(["ip", "-n", BRIDGE, "link", "set", f"node{k}", "master", "br0", "up"])
-            _run(["ip", "-n", ns, "addr", "add", f"{address(k)}/24", "dev", "eth0"])
-            _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
-            _run(["ip", "-n", ns, "link", "set", "lo", "up"])
-            _run(["nft", "-f", "-"], netns=ns, stdin=TABLE)
-    except ClusterError:
-        down(quiet=True)
-        raise
+    with _exclusive():
+        left = namespaces()
+        if left:
+            raise ClusterError(f"a cluster is up already ({', '.join(left)}): ./dsys cluster down first")
+        os.makedirs(state_dir(), exist_ok=True)
+        for stale in ("processes.json", "events.log"):
+            if os.path.exists(_path(stale)):
+                os.remove(_path(stale))
+        _save("cluster.json", {"nodes": n, "up_at": time.time(), "range": ADDRESS_RANGE})
+        made = []  # what this call made, and so removes if it fails: never another's
+        try:
+            _run(["ip", "netns", "add", BRIDGE])
+            made.append(BRIDGE)
+            _run(["ip", "-n", BRIDGE, "link", "add", "br0", "type", "bridge"])
+            _run(["ip", "-n", BRIDGE, "link", "set", "br0", "up"])
+            for k in range(1, n + 1):
+                ns = node_namespace(k)
+                _run(["ip", "netns", "add", ns])
+                made.append(ns)
+                _run(["ip", "-n", BRIDGE, "link", "add", f"node{k}", "type", "veth", "peer", "name", "eth0",
+                      "netns", ns])
+                _run(["ip", "-n", BRIDGE, "link", "set", f"node{k}", "master", "br0", "up"])
+                _run(["ip", "-n", ns, "addr", "add", f"{address(k)}/24", "dev", "eth0"])
+                _run(["ip", "-n", ns, "link", "set", "eth0", "up"])
+                _run(["ip", "-n", ns, "link", "set", "lo", "up"])
+                _run(["nft", "-f", "-"], netns=ns, stdin=TABLE)
+        except ClusterError:
+            for ns in made:
+                _run(["ip", "netns", "del", ns], check=False)
+            os.remove(_path("cluster.json"))
+            raise
     event(f"up: {n} nodes, {address(1)}-{address(n)}")
 
 
@@ -252,6 +283,11 @@ def down(quiet=False):
     """Removes the cluster: its programs (SIGTERM, so that yfs clients unmount, then SIGKILL), the
     mounts they left, the namespaces (and with them the veths, the bridge and the nft tables).
     Returns what it removed. Works from what exists, not only from the record."""
+    with _exclusive():
+        return _down(quiet)
+
+
+def _down(quiet):
     removed = []
     recorded = _load("processes.json", {})
     pids = [(p["pid"], p["started"]) for p in recorded.values() if _alive(p["pid"], p["started"])]
@@ -265,7 +301,10 @@ def down(quiet=False):
     for p in recorded.values():
         mount = p.get("mount")
         if mount and os.path.ismount(mount):
-            subprocess.run(["fusermount3", "-u", "-z", mount], capture_output=True, timeout=COMMAND_LIMIT)
+            try:
+                subprocess.run(["fusermount3", "-u", "-z", mount], capture_output=True, timeout=COMMAND_LIMIT)
+            except (OSError, subprocess.TimeoutExpired) as e:
+                raise ClusterError(f"could not unmount {mount}: {e}")
             if not os.path.ismount(mount):
                 removed.append(f"the mount {mount}")
     for ns in namespaces():
@@ -309,6 +348,8 @@ def _spawn(record, fresh=False):
     deadline = time.monotonic() + COMMAND_LIMIT
     while record["started"] is None and time.monotonic() < deadline:
         record["started"] = _start_time(process.pid)
+        if record["started"] is None:
+            time.sleep(0.001)
     record["popen"] = process
 
 
@@ -344,7 +385,10 @@ def exec_in(k, argv, limit, env=None):
         return process.returncode, out
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
-        out, _ = process.communicate()
+        try:
+            out, _ = process.communicate(timeout=COMMAND_LIMIT)
+        except subprocess.TimeoutExpired:  # something it started holds the pipe: give up on it
+            out = "(its output could not be read: a process it started still holds it)"
         return None, out
 
 
@@ -369,7 +413,12 @@ def kill(target):
     pids = [(table[n]["pid"], table[n]["started"]) for n in names]
     for pid, started in pids:
         if _alive(pid, started):
-            os.kill(pid, signal.SIGKILL)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass  # it ended meanwhile
+            except PermissionError:
+                raise ClusterError("kill needs root, as the cluster does")
     deadline = time.monotonic() + STOP_LIMIT
     while any(_alive(p, s) for p, s in pids) and time.monotonic() < deadline:
         time.sleep(0.02)
@@ -414,6 +463,8 @@ def _nodes_of(spec, n):
         if not all(b.strip().isdigit() for b in bounds) or len(bounds) > 2:
             raise ClusterError(f"'{spec}' is not a list of nodes (e.g. 1,2 or 1-3)")
         lo, hi = int(bounds[0]), int(bounds[-1])
+        if lo > hi:
+            raise ClusterError(f"'{part}' is not a range of nodes (low-high, e.g. 1-3)")
         for k in range(lo, hi + 1):
             if not 1 <= k <= n:
                 raise ClusterError(f"there is no node {k}: the cluster has nodes 1-{n}")

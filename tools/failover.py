@@ -53,7 +53,7 @@ def measure(programs, clients, seconds, fault, work):
             cluster.run(k, f"replica{k}", [os.path.join(programs, "lock_server"), first,
                                            f"{cluster.address(k)}:{PORT}", "--dir",
                                            os.path.join(work, fault, f"disk{k}")])
-            if not _wait(lambda: re.search(rf"^view {k}:", _log(f"replica{k}"), re.M), 60):
+            if not _wait(lambda: re.search(rf"^view {k}:", _log(f"replica{k}"), re.M), 30):
                 raise cluster.ClusterError(f"replica {k} did not join: {_log(f'replica{k}')[-1000:]}")
         backup = f"{cluster.address(2)}:{PORT}"
         for i in range(clients):

@@ -18,7 +18,7 @@
 // (USER: this process's id times 1000 plus the user's number), prints
 // "lock_workload: N operations (U of unknown outcome) by N users in S s", and exits 0; 1 if a user
 // saw a lock granted to two local users at once (also printed), 2 for a bad argument.
-// tools/check_history (apps/check_history.cpp) checks such files with the lock model.
+// check_history (apps/check_history.cpp) checks such files with the lock model.
 //
 // `relay`: what carries the lock client's calls (lab 8: the RSM's LockRelay), or none (lab 5).
 #pragma once
@@ -198,10 +198,7 @@ int lock_workload_main(int argc, char** argv) {
     auto net_options = net::Options::from_environment();
     net_options.name = "lock_workload";
     net_options.stop_on_signals = true;
-    // Called back (revoke, retry) on the address that faces the service, unless told otherwise.
-    apply(net_options,
-          own.listen.value_or(net::HostPort{net::local_ip_toward(server->address()), 0}),
-          own.announce);
+    listen_as_client(net_options, own, server->address());  // called back: revoke, retry
     net::Runtime runtime(net_options, core::make_node<Node>(server->address(), options));
     Node& node = runtime.service<Node>();
     const auto limit = std::chrono::seconds(options.seconds) + LockWorkload::kDrainLimit +

@@ -40,6 +40,14 @@ void apply(net::Options& options, net::HostPort listen, std::optional<net::HostP
   if (announce) options.announce = core::Address::ipv4(announce->ip, announce->port);
 }
 
+void listen_as_client(net::Options& options, const NodeAddress& own, core::Address server) {
+  const net::HostPort facing{net::local_ip_toward(server), 0};
+  const net::HostPort listen = own.listen.value_or(facing);
+  std::optional<net::HostPort> announce = own.announce;
+  if (!announce && listen.ip == 0) announce = facing;
+  apply(options, listen, announce);
+}
+
 std::string listening_line(std::string_view name, const net::Runtime& runtime) {
   const auto listening = runtime.listening_address();
   const auto known_as = runtime.address();

@@ -35,6 +35,13 @@ std::string take_node_address(std::vector<std::string>& args, NodeAddress& out);
 // Makes `options` listen at `listen` and announce `announce` (nullopt: where it listens).
 void apply(net::Options& options, net::HostPort listen, std::optional<net::HostPort> announce);
 
+// A client that its server calls back (lab 5's revoke and retry): listens at --listen, else on any
+// free port of the address that faces `server` (net::local_ip_toward), so that a server on another
+// host or namespace reaches it and a loopback server keeps it on loopback; announces --announce,
+// else, when it listens on every interface (0.0.0.0), that facing address: its requests carry
+// its own address, and 0.0.0.0 would name the server itself.
+void listen_as_client(net::Options& options, const NodeAddress& own, core::Address server);
+
 // "NAME: listening on 127.0.0.1:5000", with ", announced as 10.77.0.2:5000" when the node
 // announces another address: the line the kit's tests and tools wait for.
 std::string listening_line(std::string_view name, const net::Runtime& runtime);

@@ -68,12 +68,14 @@ int replica_main(int argc, char** argv, std::string_view what,
         "HOST:PORT, or --announce ADDR");
   }
   if (named.port == 0 && dir.empty()) {
-    return usage("MY_PORT 0 needs --dir DIR: the disk it must be restarted with, on its port");
-  }
-  if (named.port != 0 && listen.port != 0 && named.port != listen.port && !own.announce) {
     return usage(
-        fmt::format("MY_PORT {} and --listen {} differ: say which the others reach "
-                    "(--announce ADDR)",
+        "port 0 (any free port) needs --dir DIR: the disk it must be restarted with, on "
+        "the port it gets");
+  }
+  if (!own.announce && named.port != listen.port) {
+    return usage(
+        fmt::format("MY_PORT {} and --listen {} have different ports: say which the "
+                    "others reach (--announce ADDR)",
                     named.to_string(), listen.to_string()));
   }
   const bool first_node = *master == named;

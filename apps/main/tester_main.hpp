@@ -44,9 +44,7 @@ int tester_main(int argc, char** argv, std::string_view name, std::string_view t
     auto options = net::Options::from_environment();
     options.name = std::string(name);
     if (listen || own.listen) {
-      // Called back where the server can reach it: by default, on the address that faces it.
-      apply(options, own.listen.value_or(net::HostPort{net::local_ip_toward(server), 0}),
-            own.announce);
+      listen_as_client(options, own, server);  // where the server can call it back
     } else if (own.announce) {
       return usage("--announce needs a tester that listens (--listen ADDR)");
     }

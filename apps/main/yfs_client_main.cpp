@@ -43,10 +43,7 @@ int run_yfs_client(int argc, char** argv, const MakeNode& make, const FileSystem
   try {
     auto options = net::Options::from_environment();
     options.name = "yfs_client";
-    // Callbacks (lab 5's revoke and retry) reach it here: by default, on the address that faces
-    // the lock server.
-    apply(options, own.listen.value_or(net::HostPort{net::local_ip_toward(lock->address()), 0}),
-          own.announce);
+    listen_as_client(options, own, lock->address());  // callbacks: lab 5's revoke and retry
     options.stop_on_signals = true;
     net::Runtime runtime(options, make(fs::Servers{extent->address(), lock->address()}));
     bool ok = true;

@@ -454,36 +454,48 @@ class Runtime::Impl final : public core::Host {
            fmt::format("dsys-{}-{}-{:x}", options_.name, ::getpid(), rng_.next() & 0xffffff);
   }
 
+  // The constructor cannot go on: the temporary directory it made goes (the destructor will not
+  // run), then a UsageError says why.
+  [[noreturn]] void refuse(const std::string& why) {
+    if (owns_storage_dir_ && storage_) {
+      const auto dir = storage_->directory();
+      storage_.reset();
+      std::error_code ignored;
+      std::filesystem::remove_all(dir, ignored);
+    }
+    throw UsageError(why);
+  }
+
   Address listen() {
     boost::system::error_code ec;
     const auto ip = asio::ip::make_address_v4(options_.listen_host, ec);
-    if (ec) throw UsageError(fmt::format("bad listen address '{}'", options_.listen_host));
+    if (ec) refuse(fmt::format("bad listen address '{}'", options_.listen_host));
     tcp::endpoint at(ip, *options_.listen_port);
     acceptor_.open(at.protocol(), ec);
     if (!ec) acceptor_.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) acceptor_.bind(at, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
     if (ec) {
-      throw UsageError(fmt::format("cannot listen on {}:{}: {}", options_.listen_host,
-                                   *options_.listen_port, ec.message()));
+      refuse(fmt::format("cannot listen on {}:{}: {}", options_.listen_host, *options_.listen_port,
+                         ec.message()));
     }
     const auto local = acceptor_.local_endpoint();
     return Address::ipv4(local.address().to_v4().to_uint(), local.port());
   }
 
   // Options::announce, checked; else where it listens.
-  Address announced_address() const {
+  Address announced_address() {
     if (!options_.announce) return listening_;
     if (!listening_.valid()) {
-      throw UsageError(
-          "an announced address needs a node that listens (--announce without "
-          "--listen or a port)");
+      refuse(
+          "an announced address needs a node that listens (--announce without --listen or a "
+          "port)");
     }
     const Address a = *options_.announce;
     if (a.is_node() || a.is_unlisted() || a.ip() == 0) {
-      throw UsageError(
-          fmt::format("cannot announce '{}': name the address others reach this "
-                      "node at (not 0.0.0.0)",
+      refuse(
+          fmt::format("cannot announce '{}': name the address others reach this node at (not "
+                      "0.0.0.0)",
                       a.to_string()));
     }
     // Port 0: the port it listens on.

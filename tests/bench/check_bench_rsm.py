@@ -41,9 +41,11 @@ def main():
         return 1
     try:
         done = subprocess.run([sys.executable, os.path.join(TOOLS, "failover.py"), os.path.dirname(sys.argv[1]),
-                               "--clients", "2", "--seconds", "1"], capture_output=True, text=True, timeout=300)
+                               "--clients", "2", "--seconds", "1"], capture_output=True, text=True, timeout=480)
     except subprocess.TimeoutExpired:
-        print("check_bench_rsm: failover.py did not finish within 300 s")
+        # Killed, it could not take its cluster down: do it here, so that nothing is left behind.
+        subprocess.run([os.path.join(os.path.dirname(TOOLS), "dsys"), "cluster", "down"], timeout=120)
+        print("check_bench_rsm: failover.py did not finish within 480 s")
         return 1
     out = done.stdout + done.stderr
     print(out)

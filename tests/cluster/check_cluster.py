@@ -197,7 +197,10 @@ def main():
         return 2
     PROGRAMS, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     under_ci = os.environ.get("CI") == "true"
-    why = cluster.why_unavailable()
+    try:
+        why = cluster.why_unavailable()
+    except cluster.ClusterError as e:
+        why = str(e)
     if why:
         print(f"{'FAIL' if under_ci else 'skip'}: {why}")
         return 1 if under_ci else 77

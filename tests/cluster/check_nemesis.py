@@ -67,9 +67,22 @@ def histories(checker, work):
 
 
 def nemesis(work, seed):
+    for args, says in ((["lab1"], "lab1 has no nemesis run yet"),
+                       (["lab8", "--seconds", "5"], "--seconds: from 20 to 3600"),
+                       (["lab8", "--out", KIT], "is not empty and no nemesis run made it")):
+        done = subprocess.run([os.path.join(KIT, "dsys"), "nemesis", *args], capture_output=True, text=True,
+                              timeout=120)
+        check(done.returncode == 1 and says in done.stderr, f"./dsys nemesis {' '.join(args)} says {says!r}",
+              done.stdout + done.stderr)
     out = os.path.join(work, "run")
-    done = subprocess.run([os.path.join(KIT, "dsys"), "nemesis", "lab8", "--impl", "solutions", "--seconds", "60",
-                           "--seed", str(seed), "--out", out], capture_output=True, text=True, timeout=600)
+    try:
+        done = subprocess.run([os.path.join(KIT, "dsys"), "nemesis", "lab8", "--impl", "solutions", "--seconds",
+                               "60", "--seed", str(seed), "--out", out], capture_output=True, text=True, timeout=500)
+    except subprocess.TimeoutExpired:
+        # Killed, it could not take its cluster down: do it here, so that nothing is left behind.
+        subprocess.run([os.path.join(KIT, "dsys"), "cluster", "down"], timeout=120)
+        check(False, "./dsys nemesis finished within 500 s")
+        return
     text = done.stdout + done.stderr
     print(text, flush=True)
     check(done.returncode == 0 and "verdict: LINEARIZABLE" in text,
@@ -97,7 +110,11 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     histories(checker, work)
-    why = cluster.why_unavailable() or (cluster.namespaces() and "a cluster is up already; this test leaves it alone")
+    try:
+        why = cluster.why_unavailable() or (cluster.namespaces() and "a cluster is up already; this test leaves it "
+                                                                     "alone")
+    except cluster.ClusterError as e:
+        why = str(e)
     skipped = False
     if why:
         under_ci = os.environ.get("CI") == "true"

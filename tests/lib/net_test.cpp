@@ -369,4 +369,10 @@ TEST_CASE("real world: a node listens on any address, and its hello names what i
                     Catch::Contains("needs a node that listens"));
   CHECK_THROWS_WITH(net::Runtime({.name = "x", .listen_port = 0, .listen_host = "10.0.0.999"}),
                     Catch::Contains("bad listen address '10.0.0.999'"));
+  // ... and the temporary directories those would have had are gone.
+  const std::string mine = fmt::format("dsys-x-{}-", ::getpid());
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::temp_directory_path())) {
+    CHECK_FALSE(entry.path().filename().string().starts_with(mine));
+  }
 }

@@ -1,6 +1,7 @@
 """./dsys cluster: a cluster of network namespaces on this machine, its programs and its real
 faults (tools/cluster.py does the work)."""
 
+import argparse
 import os
 import shutil
 import sys
@@ -17,17 +18,32 @@ def fail(e):
     return 1
 
 
+def as_root(command):
+    """COMMAND, refused with a message (status 1) unless run as root, as the cluster needs."""
+    def run(args):
+        if os.geteuid() != 0:
+            return fail("the cluster needs root (network namespaces and nftables): run it as root")
+        return command(args)
+    return run
+
+
 def program_path(args):
     """PROGRAM as a path: itself when it names a file (it has a '/'), else LAB/PROGRAM of a lab's
     build (lab8/lock_server: build/dev/labs/lab8/lock_server, or the flavour --impl names)."""
     text = args.program
     if os.path.isfile(text):
+        if not os.access(text, os.X_OK):
+            raise cluster.ClusterError(f"{text} is not executable")
         return os.path.abspath(text)
     if "/" in text and text.count("/") == 1 and not text.startswith((".", "/")):
         lab, name = text.split("/")
+        try:
+            lab = common.lab_name(lab)
+        except argparse.ArgumentTypeError as e:
+            raise cluster.ClusterError(f"'{text}': {e}")
         chosen = common.flavour(args)[0] or "labs"
         rows = common.lab_rows(args.preset)
-        row = common.lab_row(rows, common.lab_name(lab), chosen)
+        row = common.lab_row(rows, lab, chosen)
         path = os.path.join(row["dir"], name)
         if os.access(path, os.X_OK):
             return path
@@ -155,21 +171,27 @@ def cmd_nemesis(args):
         return fail(f"the nemesis needs the cluster, and {why}")
     if cluster.namespaces():
         return fail(f"a cluster is up already ({', '.join(cluster.namespaces())}): ./dsys cluster down first")
+    out = os.path.abspath(args.out or os.path.join(common.ROOT, "nemesis", f"{args.lab}-seed{args.seed}"))
+    if os.path.isdir(out) and os.listdir(out):
+        # Only a directory a nemesis run made (it marks it) is emptied for the next.
+        if not os.path.isfile(os.path.join(out, nemesis.MARK)):
+            return fail(f"{out} is not empty and no nemesis run made it: give --out a new directory")
+        shutil.rmtree(out)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, nemesis.MARK), "w") as f:
+        f.write("made by ./dsys nemesis; removed with this directory by the next run that writes here\n")
     chosen = common.flavour(args)[0] or "labs"
     rows = common.lab_rows(args.preset)
     row = common.lab_row(rows, args.lab, chosen)
     common.build(args.preset, [row["target"], "check_history"], quiet=True)
-    out = os.path.abspath(args.out or os.path.join(common.ROOT, "nemesis", f"{args.lab}-seed{args.seed}"))
-    if os.path.isdir(out):
-        shutil.rmtree(out)
-    os.makedirs(out)
     common.say(f"nemesis: {args.lab} ({chosen}), seed {args.seed}, {args.seconds} s; the schedule:")
     checker = os.path.join(common.ROOT, "build", args.preset, "apps", "check_history")
     try:
         status, verdict = nemesis.run(row["dir"], checker, args.seconds, args.seed, out)
     except cluster.ClusterError as e:
         return fail(e)
-    word = {0: "LINEARIZABLE", 1: "NOT LINEARIZABLE", 3: "UNDECIDED (the check ran out of time: not a pass)"}
+    word = {0: "LINEARIZABLE", 1: "NOT LINEARIZABLE", 3: "UNDECIDED (the check ran out of time: not a pass)",
+            4: "NO VERDICT (the run itself failed)"}
     print(f"verdict: {word.get(status, 'THE RUN FAILED')}\n  {verdict}")
     print(f"logs, histories, events.log and timeline.html: {common.shown(out)}")
     return status
@@ -188,9 +210,9 @@ def register(commands):
                            metavar="up|down|status|run|exec|kill|restart|stop|fault|log")
     s = sub.add_parser("up", help="make N nodes (1-32)")
     s.add_argument("nodes", type=int, metavar="N")
-    s.set_defaults(run=cmd_up)
+    s.set_defaults(run=as_root(cmd_up))
     s = sub.add_parser("down", help="remove everything the cluster made, even after a crash")
-    s.set_defaults(run=cmd_down)
+    s.set_defaults(run=as_root(cmd_down))
     s = sub.add_parser("status", help="the nodes, their faults and their programs")
     s.set_defaults(run=cmd_status)
     for name, helptext in (("run", "start a program in a node, in the background (its log in cluster-logs/)"),
@@ -207,13 +229,13 @@ def register(commands):
         common.add_flavour(s)
         s.add_argument("program", metavar="PROGRAM")
         s.add_argument("arguments", nargs="...", metavar="ARG")
-        s.set_defaults(run=cmd_run if name == "run" else cmd_exec)
+        s.set_defaults(run=as_root(cmd_run if name == "run" else cmd_exec))
     for action, helptext in ((cluster.kill, "SIGKILL what runs on NODE (or the program NAME)"),
                              (cluster.restart, "start again what was killed on NODE (or NAME), same command line"),
                              (cluster.stop, "SIGTERM what runs on NODE (or NAME)")):
         s = sub.add_parser(action.__name__, help=helptext)
         s.add_argument("target", metavar="NODE|NAME")
-        s.set_defaults(run=cmd_each(action))
+        s.set_defaults(run=as_root(cmd_each(action)))
     s = sub.add_parser("fault", help="loss, duplicate, partition, heal, clear")
     faults = s.add_subparsers(dest="fault", required=True, metavar="loss|duplicate|partition|heal|clear")
     for kind, helptext in (("loss", "drop P %% of the packets the nodes send (0: none)"),
@@ -221,12 +243,12 @@ def register(commands):
         f = faults.add_parser(kind, help=helptext)
         f.add_argument("percent", metavar="P")
         f.add_argument("--nodes", metavar="LIST", help="e.g. 1,2 or 1-3 (default: all)")
-        f.set_defaults(run=cmd_fault)
+        f.set_defaults(run=as_root(cmd_fault))
     f = faults.add_parser("partition", help="cut groups off from one another: 1,2/3 (replaces any before)")
     f.add_argument("groups", metavar="GROUPS")
-    f.set_defaults(run=cmd_fault)
-    faults.add_parser("heal", help="end the partition").set_defaults(run=cmd_fault)
-    faults.add_parser("clear", help="end every network fault").set_defaults(run=cmd_fault)
+    f.set_defaults(run=as_root(cmd_fault))
+    faults.add_parser("heal", help="end the partition").set_defaults(run=as_root(cmd_fault))
+    faults.add_parser("clear", help="end every network fault").set_defaults(run=as_root(cmd_fault))
     s = sub.add_parser("log", help="every event with its time: up, run, kill, restart, faults, down")
     s.set_defaults(run=cmd_log)
 
@@ -242,4 +264,4 @@ def register(commands):
     p.add_argument("--seed", type=int, default=1, help="the fault schedule's seed (default 1)")
     p.add_argument("--out", metavar="DIR", help="where its logs go (default nemesis/LAB-seedN/)")
     common.add_flavour(p)
-    p.set_defaults(run=cmd_nemesis)
+    p.set_defaults(run=as_root(cmd_nemesis))
