@@ -5,8 +5,10 @@
   fails a planted double grant with its counterexample (status 1), and names a malformed line
   (status 2);
 - `./dsys nemesis lab8 --impl solutions --seconds 60 --seed SEED`: lab 8's reference under a seeded
-  schedule of real faults across five namespaces; its history is linearizable (status 0), it
-  prints the schedule and the verdict, writes events.log and timeline.html, and leaves no namespace.
+  schedule of real faults across five namespaces; its lock history and its file system history
+  (two yfs mounts, where /dev/fuse is) are linearizable and the two-mount checks pass afterwards
+  (status 0); it prints the schedule and the verdict, writes events.log and timeline.html, and
+  leaves no namespace and no mount.
 
 Needs root, network namespaces and nftables for the nemesis: without them that half says why and
 is skipped (status 77 when nothing else failed), except under CI (CI=true), where it fails.
@@ -87,8 +89,13 @@ def nemesis(work, seed):
     print(text, flush=True)
     check(done.returncode == 0 and "verdict: LINEARIZABLE" in text,
           f"./dsys nemesis lab8 --seconds 60 --seed {seed}: linearizable, status 0", text)
-    check(re.search(r"linearizable \((\d{4,}) operations on 3 keys\)", text) is not None,
-          "thousands of operations were checked", text)
+    check(re.search(r"locks: linearizable \((\d{4,}) operations on 3 keys\)", text) is not None,
+          "thousands of lock operations were checked", text)
+    if os.path.exists("/dev/fuse"):
+        check(re.search(r"file system: linearizable \((\d{3,}) operations on \d keys\)", text) is not None,
+              "hundreds of create, lookup and unlink calls through two yfs mounts were checked", text)
+        check("after the faults, yfs_tester lab4 through both mounts: passed" in text,
+              "the two-mount checks pass after the faults", text)
     steps = re.findall(r"^ +[\d.]+s  (partition|heal|loss|duplicate|clear|kill|restart)", text, re.M)
     check(len(steps) >= 8, f"it printed its schedule ({len(steps)} steps)", text)
     with open(os.path.join(out, "events.log")) as f:
@@ -96,9 +103,12 @@ def nemesis(work, seed):
     check("nemesis: seed" in events and "down:" in events, "events.log has the run, its faults and down", events)
     with open(os.path.join(out, "timeline.html")) as f:
         page = f.read()
-    check("<svg" in page and "node 4 acquires" in page and "The schedule" in page,
-          "timeline.html draws the faults and both workloads")
+    check("<svg" in page and "node 4 acquires" in page and "The schedule" in page and
+          ("yfs calls" in page or not os.path.exists("/dev/fuse")),
+          "timeline.html draws the faults, both lock workloads and the yfs calls")
     check(cluster.namespaces() == [], "no namespace is left", " ".join(cluster.namespaces()))
+    left = [m for m in (os.path.join(out, "yfs1"), os.path.join(out, "yfs2")) if os.path.ismount(m)]
+    check(not left, "no mount is left", " ".join(left))
 
 
 def main():
