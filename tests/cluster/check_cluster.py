@@ -8,6 +8,8 @@
 - the primary cut off from everyone (`fault partition 1/2-5`) while the tester runs: the others'
   views drop it, the tester passes, and after `fault heal` the views have it again;
 - `kill 2` and `restart 2` (SIGKILL, then the same --dir): the views lose node 2, then have it;
+- with 10 % duplication the tester passes; `exec` runs lab 8's lock_tester in node 4; `stop`
+  (SIGTERM) makes a yfs_client unmount;
 - bad input to the command is refused with a message; `status` and `log` say what happened;
 - `down` leaves nothing: no namespace, no mount.
 
@@ -166,7 +168,15 @@ def scenario(work):
     check(wait_for_view("replica3", [1, 2, 3], after=gone or last) is not None,
           "after restart 2 (its --dir), node 2 is in the view again", views("replica3"))
     dsys("fault", "clear")
-    finished(tester(mounts), "with every fault cleared, the tester passes")
+    dsys("fault", "duplicate", "10")
+    finished(tester(mounts), "with 10 % of every node's packets sent twice, the tester passes")
+    # A tester run in a node, in the foreground: lab 8's lock tester from node 4, through replica 3.
+    out = dsys("exec", "4", "--seconds", "240", os.path.join(PROGRAMS, "lock_tester"), f"{cluster.address(3)}:3772")
+    check("passed all tests successfully" in out, "exec 4 lock_tester (through replica 3) passes", out)
+    dsys("fault", "clear")
+    # stop: SIGTERM, so that a yfs_client unmounts.
+    dsys("stop", "yfs2")
+    check(not os.path.ismount(mounts[1]), "stop yfs2 (SIGTERM) unmounts it", log_of("yfs2")[-800:])
 
     # Bad input: a message, status 1 or 2, and nothing changed.
     for args, says in ((["up", "3"], "a cluster is up already"),
@@ -184,7 +194,7 @@ def scenario(work):
           "status lists the nodes, their programs and their faults", status)
     log = dsys("log")
     for event in ("up: 5 nodes", "loss 5%", "partition 1 / 2,3,4,5", "heal", "kill replica2 (SIGKILL)",
-                  "restart replica2"):
+                  "restart replica2", "duplicate 10%", "stop yfs2"):
         check(re.search(r"^\d{4}-\d\d-\d\dT[\d:.]+ +\+ *[\d.]+s  " + re.escape(event), log, re.M) is not None,
               f"the log has '{event}' with its time", log)
     return mounts
