@@ -16,9 +16,10 @@
 #   integrity: each lab's CI mutants lose points              tools/mutate.py all --ci (alone:
 #                                                             it builds the mutants in this tree)
 
-# Each check runs its tests one or two at a time and takes one CPU: ./dsys test runs CTest with one
-# job more than the machine has CPUs, so that the checks that mostly wait (real processes, stubs
-# that never answer, a bounded deadline) leave the CPUs to those that compute.
+# Each check runs its tests one or two at a time and takes one CPU: ./dsys test runs CTest with two
+# jobs more than the machine has CPUs in this tree (one in a student's), so that the checks that
+# mostly wait (real processes, stubs that never answer, a bounded deadline, the cluster's tests)
+# leave the CPUs to those that compute.
 set(DSYS_INTEGRITY_JOBS 2)  # the tests a grade runs at once
 
 function(_dsys_integrity_test name)

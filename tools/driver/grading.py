@@ -116,6 +116,9 @@ def cmd_test(args):
     # One job more than CPUs: many tests mostly wait (real processes, bounded deadlines).
     ctest = ["ctest", "--test-dir", tree, "--output-on-failure", "-j", str(common.jobs() + 1), "--timeout", "300"]
     if common.has_solutions():
+        # And one more in this tree, whose cluster tests (tests/cluster/: a few minutes, one at a
+        # time) mostly wait on timeouts and real links.
+        ctest[ctest.index("-j") + 1] = str(common.jobs() + 2)
         # The library's tests and the integrity checks (CTest label "integrity", cmake/labs.cmake):
         # labs/ is generated, the manifest holds, the C++ is formatted; each lab passes in full on
         # solutions/, for every seed of the sweep and slowed; its stubs fail every graded test (also
