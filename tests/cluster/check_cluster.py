@@ -4,9 +4,8 @@
 - `up 5`: five namespaces and a bridge namespace; the root namespace gains no link and no nft table;
 - lab 8's three replicas on nodes 1-3 (10.77.0.1-3), the extent server on node 4, two yfs_clients on
   node 5, mounted here; with 5 % loss on every node's link, the yfs tester (lab 4's checks) passes
-  through both mounts;
-- the primary cut off from everyone (`fault partition 1/2-5`) while the tester runs: the others'
-  views drop it, the tester passes, and after `fault heal` the views have it again;
+  through both mounts, while the primary is cut off from everyone (`fault partition 1/2-5`): the
+  others' views drop it, and after `fault heal` the views have it again;
 - `kill 2` and `restart 2` (SIGKILL, then the same --dir): the views lose node 2, then have it;
 - with 10 % duplication, `exec` runs lab 8's lock_tester in node 4, and it passes; `stop`
   (SIGTERM) makes a yfs_client unmount;
@@ -142,12 +141,10 @@ def scenario(work):
     for i, m in enumerate(mounts, 1):
         require(wait_for_mount(m, f"yfs{i}"), f"yfs_client {i} on node 5 mounts {m}", log_of(f"yfs{i}"))
 
+    # One tester run, with 5 % loss on every link, and the primary (node 1) cut off from everyone
+    # while it runs, then healed.
     dsys("fault", "loss", "5")
     started = time.monotonic()
-    finished(tester(mounts), "with 5 % loss on every link, yfs_tester lab4 passes through both mounts")
-    print(f"      ({time.monotonic() - started:.1f} s)")
-
-    # The primary (node 1) cut off from everyone while the tester runs.
     t = tester(mounts)
     check(t.wait_for_line("test 2:", LIMIT) is not None, "the tester has begun", t.output())
     dsys("fault", "partition", "1/2-5")
@@ -158,7 +155,9 @@ def scenario(work):
     back = [wait_for_view(f"replica{k}", [1, 2, 3], after=max(c or 0 for c in cut)) for k in (1, 2, 3)]
     check(all(back), "after heal, every replica is in a view with node 1 again",
           "\n--\n".join(views(f"replica{k}") for k in (1, 2, 3)))
-    finished(t, "the tester passes across the partition and the heal")
+    finished(t, "with 5 % loss on every link, yfs_tester lab4 passes through both mounts, across the partition "
+                "of the primary and the heal")
+    print(f"      ({time.monotonic() - started:.1f} s)")
 
     last = max(b or 0 for b in back)
     dsys("kill", "2")
