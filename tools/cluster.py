@@ -156,6 +156,25 @@ def event(text):
         f.write(f"{stamp} +{since:8.3f}s  {text}\n")
 
 
+def log(name):
+    """What the program `run` started as NAME has printed so far ("" before it has)."""
+    try:
+        with open(_path(f"{name}.log"), errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def wait_until(predicate, limit):
+    """Polls PREDICATE every 20 ms until it holds (True) or LIMIT seconds pass (False)."""
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def events():
     try:
         with open(_path("events.log")) as f:

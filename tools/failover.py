@@ -25,23 +25,6 @@ import cluster  # noqa: E402
 PORT = 3772
 
 
-def _log(name):
-    try:
-        with open(os.path.join(cluster.state_dir(), f"{name}.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
-def _wait(predicate, limit):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def measure(programs, clients, seconds, fault, work):
     """(longest pause in ms, pairs, errors) of CLIENTS clients over SECONDS, with FAULT ("cut" or
     "kill") done to the primary 2 s in. Raises cluster.ClusterError when the run cannot be made."""
@@ -53,8 +36,8 @@ def measure(programs, clients, seconds, fault, work):
             cluster.run(k, f"replica{k}", [os.path.join(programs, "lock_server"), first,
                                            f"{cluster.address(k)}:{PORT}", "--dir",
                                            os.path.join(work, fault, f"disk{k}")])
-            if not _wait(lambda: re.search(rf"^view {k}:", _log(f"replica{k}"), re.M), 30):
-                raise cluster.ClusterError(f"replica {k} did not join: {_log(f'replica{k}')[-1000:]}")
+            if not cluster.wait_until(lambda: re.search(rf"^view {k}:", cluster.log(f"replica{k}"), re.M), 30):
+                raise cluster.ClusterError(f"replica {k} did not join: {cluster.log(f'replica{k}')[-1000:]}")
         backup = f"{cluster.address(2)}:{PORT}"
         for i in range(clients):
             cluster.run(4, f"client{i + 1}", [os.path.join(programs, "bench_rsm"), "--client", backup,
@@ -65,11 +48,11 @@ def measure(programs, clients, seconds, fault, work):
         else:
             cluster.kill("replica1")
         pattern = re.compile(r"^pairs (\d+) errors (\d+) max_gap_ms (\d+)$", re.M)
-        if not _wait(lambda: all(pattern.search(_log(f"client{i + 1}")) for i in range(clients)), seconds + 90):
-            raise cluster.ClusterError("a client did not finish: " + _log("client1")[-1000:])
+        if not cluster.wait_until(lambda: all(pattern.search(cluster.log(f"client{i + 1}")) for i in range(clients)), seconds + 90):
+            raise cluster.ClusterError("a client did not finish: " + cluster.log("client1")[-1000:])
         pause = pairs = errors = 0
         for i in range(clients):
-            p, e, g = (int(v) for v in pattern.search(_log(f"client{i + 1}")).groups())
+            p, e, g = (int(v) for v in pattern.search(cluster.log(f"client{i + 1}")).groups())
             pairs, errors, pause = pairs + p, errors + e, max(pause, g)
         return pause, pairs, errors
     finally:

@@ -100,23 +100,6 @@ def apply(step):
         cluster.restart(f"replica{arg}")
 
 
-def wait_for(predicate, limit):
-    deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def log_of(out, name):
-    try:
-        with open(os.path.join(out, f"{name}.log"), errors="replace") as f:
-            return f.read()
-    except OSError:
-        return ""
-
-
 class FileSystemWorkload:
     """Two threads, one per yfs mount of one directory, each for SECONDS: create (O_EXCL), look up
     or unlink one of a few names at random, recording each call for the namespace model
@@ -197,8 +180,8 @@ def _start_yfs(programs, out, say):
         cluster.run(5, f"yfs{i}", [os.path.join(programs, "yfs_client"), mount,
                                    f"{cluster.address(4)}:{EXTENT_PORT}", f"{cluster.address(3)}:{PORT}"], mount=mount)
     for i in (1, 2):
-        if not wait_for(lambda: "yfs_client: mounted" in log_of(out, f"yfs{i}"), 60):
-            raise cluster.ClusterError(f"yfs_client {i} did not mount: {log_of(out, f'yfs{i}')[-800:]}")
+        if not cluster.wait_until(lambda: "yfs_client: mounted" in cluster.log(f"yfs{i}"), 60):
+            raise cluster.ClusterError(f"yfs_client {i} did not mount: {cluster.log(f'yfs{i}')[-800:]}")
     os.mkdir(os.path.join(mounts[0], "nemesis"))
     return mounts
 
@@ -217,7 +200,7 @@ def run(programs, check_history, seconds, seed, out, say=lambda text: print(text
             cluster.run(k, f"replica{k}", [os.path.join(programs, "lock_server"), first,
                                            f"{cluster.address(k)}:{PORT}", "--dir", os.path.join(out, f"disk{k}")])
             members = " ".join(f"{cluster.address(j)}:{PORT}" for j in REPLICAS if j <= k)
-            if not wait_for(lambda: re.search(rf"^view {k}: {re.escape(members)}$", log_of(out, f"replica{k}"), re.M),
+            if not cluster.wait_until(lambda: re.search(rf"^view {k}: {re.escape(members)}$", cluster.log(f"replica{k}"), re.M),
                             60):
                 return 4, f"replica {k} did not join view {k} within 60 s (its log: {out}/replica{k}.log)"
         mounts = _start_yfs(programs, out, say)
@@ -240,12 +223,12 @@ def run(programs, check_history, seconds, seed, out, say=lambda text: print(text
             say(f"  {describe(step)}")
         # The workloads stop issuing at SECONDS, and wait for calls in progress (bounded).
         limit = seconds + 60 - (time.monotonic() - start)
-        if not wait_for(lambda: all(not p["alive"] for n, p in cluster.processes().items()
+        if not cluster.wait_until(lambda: all(not p["alive"] for n, p in cluster.processes().items()
                                     if n.startswith("workload")), max(limit, 1)):
             return 4, f"the workloads did not finish within {seconds + 60} s (logs in {out})"
         summaries, status = [], 0
         for k in CLIENTS:
-            text = log_of(out, f"workload{k}")
+            text = cluster.log(f"workload{k}")
             line = next((ln for ln in text.splitlines() if re.match(r"lock_workload: \d+ operations", ln)), None)
             failed = next((ln for ln in text.splitlines() if ln.startswith("lock_workload: FAILED")), None)
             summaries.append(f"node {k}: {failed or line or 'no summary (it crashed?): ' + text[-500:]}")
