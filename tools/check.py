@@ -12,13 +12,16 @@ students' files are generated from the reference and hold its stubs; students in
     labN       the files students write for that lab only
     FILE       a .cpp or .hpp file (one outside the build: clang-tidy gives it the library's flags)
 clang-format checks every file named; clang-tidy checks each .cpp among them with the compile
-command of build DIR (its compile_commands.json), and the kit's headers those include. Every
+command of build DIR (its compile_commands.json), and the kit's headers those include (the .cpp
+files that share their compiler options are checked together, as one translation unit: see
+tidy_together). Every
 finding is reported once, as FILE:LINE:COLUMN: warning: TEXT [check], and any finding fails the
 check. --fix rewrites the files with clang-format (clang-tidy's findings are left to you).
 """
 import argparse
 import concurrent.futures
 import glob
+import hashlib
 import json
 import os
 import re
@@ -128,18 +131,20 @@ def library_flags(commands):
     return flags_of(entry)
 
 
-def tidy_one(build, source, fallback=None):
-    """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines, with
-    the compiler options `fallback` (its compile command's, flags_of; else the library's)."""
-    header_filter = "^" + re.escape(os.path.realpath(KIT)) + "/(include|src|apps|solutions|labs)/"
+def run_tidy(build, source, flags, included=()):
+    """clang-tidy on `source` with the compiler options `flags` (None: its compile command in
+    build's database): (its findings in it, in the files `included` it includes and in the kit's
+    headers it includes, as a set of lines, and whether clang-tidy succeeded)."""
+    header_filter = "^(" + re.escape(os.path.realpath(KIT)) + "/(include|src|apps|solutions|labs)/" + "".join(
+        "|" + re.escape(path) + "$" for path in included) + ")"
     # The compile commands are g++'s: clang ignores its warning options that it does not know,
     # and warnings stay warnings (the compiler's -Werror is g++'s business; clang-tidy's checks
     # are ours).
     command = ["clang-tidy", "-p", build, "--quiet", f"--config-file={os.path.join(KIT, '.clang-tidy')}",
                f"--header-filter={header_filter}",
                "--extra-arg=-Wno-unknown-warning-option", "--extra-arg=-Wno-error", source]
-    if fallback is not None:
-        command += ["--", *fallback, "-Wno-unknown-warning-option", "-Wno-error"]
+    if flags is not None:
+        command += ["--", *flags, "-Wno-unknown-warning-option", "-Wno-error"]
     result = subprocess.run(command, capture_output=True, text=True, cwd=KIT)
     found = set()
     lines = result.stdout.splitlines()
@@ -152,6 +157,36 @@ def tidy_one(build, source, fallback=None):
     if result.returncode != 0 and not found:
         found.add(f"{os.path.relpath(source, KIT)}: error: clang-tidy failed: "
                   f"{(result.stderr.strip().splitlines() or ['(no message)'])[-1]}")
+    return found, result.returncode == 0
+
+
+def tidy_one(build, source, fallback=None):
+    """clang-tidy's findings in `source` and the kit's headers it includes: a set of lines, with
+    the compiler options `fallback` (its compile command's, flags_of; else the library's)."""
+    return run_tidy(build, source, fallback)[0]
+
+
+def tidy_together(build, sources, flags):
+    """clang-tidy's findings in `sources`, which share the compiler options `flags`, and the kit's
+    headers they include. Most of clang-tidy's time on one file goes to the headers it includes
+    (Boost's, the standard library's), so the files are checked together, as one translation unit
+    that includes them all (in build/tidy/): the headers once for them all, not once each. Where
+    they cannot share one (two files define the same name, say), each is checked alone."""
+    if len(sources) == 1:
+        return tidy_one(build, sources[0], flags)
+    directory = os.path.join(build, "tidy")
+    os.makedirs(directory, exist_ok=True)
+    name = hashlib.sha1("\n".join(sources).encode()).hexdigest()[:16]
+    unity = os.path.join(directory, f"together-{name}.cpp")
+    with open(unity, "w") as f:
+        f.write("// check.py: the files below, checked by clang-tidy together (tools/check.py)\n")
+        f.writelines(f'#include "{source}"\n' for source in sources)
+    found, succeeded = run_tidy(build, unity, flags, sources)
+    if not succeeded:
+        found = set()
+        for source in sources:
+            found |= tidy_one(build, source, flags)
+    # (What it says of the file that includes them, such as its including .cpp files, is not ours.)
     return found
 
 
@@ -199,13 +234,17 @@ def main(argv=None):
     checked = [p for p in sources if p not in uncompiled]
     flags = library_flags(commands)
 
-    def tidy(path):
+    # The files that share their compiler options are checked together (tidy_together).
+    together = {}
+    for path in checked:
         full = os.path.realpath(os.path.join(KIT, path))
-        return tidy_one(os.path.abspath(args.build), full, flags_of(commands[full]) if full in commands else flags)
+        options = flags_of(commands[full]) if full in commands else flags
+        together.setdefault(tuple(options), []).append(full)
 
     findings = set()
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-        for found in pool.map(tidy, checked):
+        for found in pool.map(lambda group: tidy_together(os.path.abspath(args.build), group[1], list(group[0])),
+                              together.items()):
             findings |= found
     # A header's findings count where the header is named (or is in the library, always checked
     # through the files that include it).

@@ -69,6 +69,22 @@ expect(out.returncode == 0 and "check: passed" in out.stdout, "a clean file pass
 out = check("lab1")
 expect(out.returncode == 0 and "check: passed" in out.stdout, "lab 1's student files pass")
 
+# Files that share their compiler options are checked together, as one translation unit (with
+# the headers parsed once): findings are still each file's own. Two files that cannot share one
+# (each defines the same name) are each checked alone, and lose none of their findings either.
+out = check(good, bad)
+expect(out.returncode == 1 and "bad.cpp:3:5: warning: invalid case style for function 'CountBytes'"
+       in out.stdout and "good.cpp:" not in out.stdout, "checked together, only the bad file's findings are reported")
+for name in ("clash_a.cpp", "clash_b.cpp"):
+    with open(os.path.join(work, name), "w") as f:
+        f.write("namespace dsys {\nnamespace {\nint Twice(int x) { return 2 * x; }\n}  // namespace\n"
+                f"int {name[:-4]}(int x) {{ return Twice(x); }}\n}}  // namespace dsys\n")
+out = check(*(os.path.join(work, name) for name in ("clash_a.cpp", "clash_b.cpp")))
+expect(out.returncode == 1 and all(f"{name}:3:5: warning: invalid case style for function 'Twice'" in out.stdout
+                                   for name in ("clash_a.cpp", "clash_b.cpp"))
+       and "redefinition" not in out.stdout,
+       "two files that cannot be checked together are checked alone, each with its findings")
+
 # Bad arguments: a clear message, exit 2.
 out = check("nonsense")
 expect(out.returncode == 2 and "unknown 'nonsense'" in out.stdout, "an unknown argument is refused")
