@@ -130,6 +130,12 @@ expect(shipped(other) == ["lab1", "lab7"], f"lab 1 released next joins lab 7 (th
 out = run(["./dsys", "release", "lab8", "--to", other], instructor)
 expect(shipped(other) == [f"lab{n}" for n in range(1, 9) if n != 6],
        f"lab 8 brings the labs it builds on, and not lab 6 (the handout holds {shipped(other)})")
+# The DAT520 track: a course that gives labs 1 and 9 releases them alone, in either order.
+dat520 = os.path.join(work, "dat520")
+out = run(["./dsys", "release", "lab9", "--to", dat520], instructor)
+expect(shipped(dat520) == ["lab9"], f"a release of lab 9 ships lab 9 alone (it ships {shipped(dat520)})")
+out = run(["./dsys", "release", "lab1", "--to", dat520], instructor)
+expect(shipped(dat520) == ["lab1", "lab9"], f"lab 1 released next joins lab 9 (the handout holds {shipped(dat520)})")
 
 # Bad uses: an unknown lab, a handout with uncommitted changes, a student's clone (no solutions/).
 out = run(["./dsys", "release", "lab99", "--to", handout], instructor, expect_rc=2)

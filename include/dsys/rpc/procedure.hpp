@@ -22,6 +22,7 @@
 //     5  rsm         rsm/protocol.hpp       lab 8: the replicated state machine
 //     6  rsm_client  rsm/protocol.hpp       lab 8: requests from RSM clients
 //     7  views       paxos/protocol.hpp     lab 7: the view layer's heartbeats
+//     8  leader      leader/protocol.hpp    lab 9: the failure detector's heartbeats
 //   100  echo        testing/echo_service.hpp   the library's tests, the demo, the benchmarks
 //   101  probe       (tests)                    services that tests define for themselves
 #pragma once

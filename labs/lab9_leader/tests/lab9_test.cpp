@@ -1,0 +1,804 @@
+// Lab 9's graded tests. Points and time limits are the [points:N] and [timeout:S] tags.
+// Run them all with `./dsys grade lab9`, one with `./dsys grade lab9 --only "<name>"`.
+//
+// Parts 1 and 2 are tested alone: the failure detector with a scripted feed of heartbeat replies
+// and timeouts (a recorder stands for its subscriber and for the network), the leader detector
+// with scripted suspicions. Part 3 runs groups of LeaderNodes in the simulated world and checks,
+// at every event from the moment the network has been stable for long enough (see
+// stabilisation_bound below, and the handout's "partial synchrony"), the three properties:
+//  - strong completeness: every crashed (or cut off) node is suspected by every correct node;
+//  - eventual strong accuracy: no correct node suspects a correct node;
+//  - eventual leadership: every correct node trusts the highest correct node, and keeps it.
+// Before that moment anything goes, but no node may fail. The real-process tests start
+// leader_node programs.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "dsys/core/rng.hpp"
+#include "dsys/leader/protocol.hpp"
+#include "dsys/testing/lab.hpp"
+#include "dsys/testing/process.hpp"
+#include "dsys/testing/scenario.hpp"
+#include "failure_detector.hpp"
+#include "leader_detector.hpp"
+#include "leader_node.hpp"
+
+using namespace std::chrono_literals;
+using dsys::core::Duration;
+using dsys::core::Time;
+using dsys::lab9::FailureDetector;
+using dsys::lab9::Leader;
+using dsys::lab9::LeaderDetector;
+using dsys::lab9::LeaderNode;
+using dsys::lab9::NodeId;
+using dsys::lab9::Subscription;
+using dsys::testing::TestWorld;
+
+namespace {
+
+// ------------------------------------------------------------ parts 1 and 2 alone
+
+// Stands for the failure detector's subscriber and for its network: records every verdict and
+// every request, in order.
+struct Recorder final : dsys::lab9::SuspectRestorer {
+  std::vector<std::string> told;  // "suspect 3", "restore 3"
+  std::vector<NodeId> asked;      // the requests sent, in order
+  void suspect(NodeId id) override { told.push_back(fmt::format("suspect {}", id)); }
+  void restore(NodeId id) override { told.push_back(fmt::format("restore {}", id)); }
+  // What was told and asked since the last call, and forget it.
+  std::vector<std::string> take_told() { return std::exchange(told, {}); }
+  std::multiset<NodeId> take_asked() {
+    std::multiset<NodeId> out(asked.begin(), asked.end());
+    asked.clear();
+    return out;
+  }
+};
+
+const std::multiset<NodeId> all_three = {1, 2, 3};
+constexpr Duration kDelay = 100ms, kDelta = 30ms;  // a timing of the tests' own
+
+struct Detector {
+  Recorder recorder;
+  FailureDetector fd{
+      1, {1, 2, 3}, recorder, [this](NodeId to) { recorder.asked.push_back(to); }, kDelay, kDelta};
+  // One period: these nodes' replies arrive, then the timeout.
+  void period(const std::vector<NodeId>& replies) {
+    for (NodeId id : replies) fd.reply_received(id);
+    fd.timeout();
+  }
+};
+
+}  // namespace
+
+TEST_CASE(
+    "lab 9: the failure detector's first timeout suspects no one and asks every node, "
+    "itself included",
+    "[lab9][part1][points:5][timeout:30]") {
+  Detector d;
+  INFO("nothing is told or sent before the first timeout");
+  CHECK(d.recorder.told.empty());
+  CHECK(d.recorder.asked.empty());
+  CHECK(d.fd.delay() == kDelay);
+  CHECK(d.fd.suspected().empty());
+  // The book's init: everyone counts as alive, so the first timeout suspects no one, even though
+  // no reply came.
+  d.fd.timeout();
+  CHECK(d.recorder.take_told().empty());
+  INFO("the first timeout asks nodes 1 (itself), 2 and 3, once each");
+  CHECK(d.recorder.take_asked() == all_three);
+  CHECK(d.fd.delay() == kDelay);
+  CHECK(d.fd.suspected().empty());
+  for (NodeId id : {1, 2, 3}) CHECK_FALSE(d.fd.suspects(id));
+}
+
+TEST_CASE(
+    "lab 9: the failure detector suspects a node silent for a period, tells it once, and "
+    "keeps asking it",
+    "[lab9][part1][points:8][timeout:30]") {
+  Detector d;
+  d.fd.timeout();
+  d.recorder.take_asked();
+  // Period 2: 1 and 2 answer, 3 is silent.
+  d.period({1, 2});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"suspect 3"});
+  CHECK(d.fd.suspected() == std::set<NodeId>{3});
+  CHECK(d.fd.suspects(3));
+  CHECK_FALSE(d.fd.suspects(1));
+  INFO("a suspected node is asked too: it may come back");
+  CHECK(d.recorder.take_asked() == all_three);
+  INFO("no false suspicion yet: the period stays");
+  CHECK(d.fd.delay() == kDelay);
+  // Period 3: the same. 3 is suspected already: it is not told again.
+  d.period({2, 1});
+  CHECK(d.recorder.take_told().empty());
+  CHECK(d.recorder.take_asked() == all_three);
+  CHECK(d.fd.suspected() == std::set<NodeId>{3});
+  CHECK(d.fd.delay() == kDelay);
+  // Period 4: a reply from an id that is not of the group changes nothing; 2 goes silent too.
+  d.period({1, 9});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"suspect 2"});
+  CHECK(d.fd.suspected() == std::set<NodeId>{2, 3});
+  CHECK(d.recorder.take_asked() == all_three);
+  // Period 5: no one answers, itself neither: 1 suspects itself.
+  d.period({});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"suspect 1"});
+  CHECK(d.fd.suspected() == std::set<NodeId>{1, 2, 3});
+}
+
+TEST_CASE(
+    "lab 9: a suspected node heard from again is restored, and the period grows by delta, "
+    "once per timeout",
+    "[lab9][part1][points:8][timeout:30]") {
+  Detector d;
+  d.fd.timeout();
+  d.period({1});  // 2 and 3 suspected
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"suspect 2", "suspect 3"});
+  d.recorder.take_asked();
+  // 3 answers again: restored, and it was a false suspicion: the period grows by delta.
+  d.period({1, 3});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"restore 3"});
+  CHECK(d.fd.suspected() == std::set<NodeId>{2});
+  CHECK(d.fd.delay() == kDelay + kDelta);
+  CHECK(d.recorder.take_asked() == all_three);
+  // Everyone answers: nothing more is told, no false suspicion is left... but 2 was one: it
+  // grows again, by delta, once.
+  d.period({1, 2, 3});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"restore 2"});
+  CHECK(d.fd.delay() == kDelay + 2 * kDelta);
+  // All answer again: nothing is told and the period stays.
+  d.period({3, 2, 1});
+  CHECK(d.recorder.take_told().empty());
+  CHECK(d.fd.delay() == kDelay + 2 * kDelta);
+  // Two silent, then both back in one period: two restores, one delta.
+  d.period({1});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"suspect 2", "suspect 3"});
+  CHECK(d.fd.delay() == kDelay + 2 * kDelta);
+  d.period({1, 2, 3});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"restore 2", "restore 3"});
+  INFO("two false suspicions found at one timeout grow the period by delta once");
+  CHECK(d.fd.delay() == kDelay + 3 * kDelta);
+}
+
+TEST_CASE("lab 9: a reply counts for the period it arrives in, and no longer",
+          "[lab9][part1][points:4][timeout:30]") {
+  Detector d;
+  d.fd.timeout();
+  // 3's reply arrives in period 2 (however late: a reply is not tied to its request's period).
+  d.period({1, 2, 3});
+  CHECK(d.recorder.take_told().empty());
+  // Period 3: nothing from 3. The reply of period 2 does not count for it.
+  d.period({1, 2});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"suspect 3"});
+  // Two replies from 3 in one period count as one.
+  d.period({3, 1, 2, 3});
+  CHECK(d.recorder.take_told() == std::vector<std::string>{"restore 3"});
+  CHECK(d.fd.delay() == kDelay + kDelta);
+}
+
+namespace {
+
+std::vector<std::optional<Leader>> drain(Subscription& s) {
+  std::vector<std::optional<Leader>> out;
+  while (auto change = s.take()) out.push_back(change);
+  return out;
+}
+
+// How a change reads in a failed assertion: "5" or "unknown".
+std::vector<std::string> names(const std::vector<std::optional<Leader>>& changes) {
+  std::vector<std::string> out;
+  out.reserve(changes.size());
+  for (const auto& c : changes) out.push_back(c ? dsys::leader::to_string(*c) : "(none)");
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 9: the leader detector trusts the highest id not suspected, and no one when every "
+    "node is",
+    "[lab9][part2][points:8][timeout:30]") {
+  // The ids need not be consecutive, nor in order.
+  LeaderDetector ld({3, 10, 1, 7});
+  CHECK(ld.leader() == Leader(10));
+  ld.suspect(10);
+  CHECK(ld.leader() == Leader(7));
+  ld.suspect(1);  // below the leader
+  CHECK(ld.leader() == Leader(7));
+  ld.suspect(7);
+  CHECK(ld.leader() == Leader(3));
+  ld.restore(10);
+  CHECK(ld.leader() == Leader(10));
+  ld.suspect(42);  // not of the group: ignored
+  CHECK(ld.leader() == Leader(10));
+  ld.suspect(10);
+  ld.suspect(3);
+  INFO("1 is suspected too: every node is suspected");
+  CHECK(ld.leader() == Leader(std::nullopt));
+  ld.restore(1);
+  CHECK(ld.leader() == Leader(1));
+  ld.restore(42);
+  ld.restore(7);
+  CHECK(ld.leader() == Leader(7));
+}
+
+TEST_CASE(
+    "lab 9: the leader detector tells each subscriber each change of leader once, and "
+    "nothing else",
+    "[lab9][part2][points:7][timeout:30]") {
+  LeaderDetector ld({1, 2, 3, 4});
+  auto a = ld.subscribe();
+  REQUIRE(a != nullptr);
+  INFO("a new subscriber is not told the leader it can read: only the changes after it");
+  CHECK(names(drain(*a)).empty());
+  ld.suspect(2);  // not the leader: no change
+  ld.suspect(2);
+  ld.restore(3);  // not suspected: no change
+  ld.restore(2);
+  CHECK(names(drain(*a)).empty());
+  ld.suspect(4);
+  auto b = ld.subscribe();
+  ld.suspect(3);
+  ld.suspect(4);  // twice: no change
+  ld.restore(4);
+  CHECK(names(drain(*a)) == std::vector<std::string>{"3", "2", "4"});
+  CHECK(names(drain(*b)) == std::vector<std::string>{"2", "4"});
+  // A subscriber dropped by its owner is forgotten; the others are still told.
+  b.reset();
+  for (NodeId id : {4, 3, 2, 1}) ld.suspect(id);  // 3 was suspected already
+  CHECK(names(drain(*a)) == std::vector<std::string>{"2", "1", "unknown"});
+  ld.restore(1);
+  CHECK(names(drain(*a)) == std::vector<std::string>{"1"});
+  CHECK(a->lost() == 0);
+}
+
+TEST_CASE(
+    "lab 9: a subscriber that does not keep up loses only its oldest changes, and the "
+    "detector never waits for it",
+    "[lab9][part2][points:5][timeout:30]") {
+  const std::size_t capacity = Subscription::kCapacity;
+  // A group of 2 * capacity + 1 nodes; its leaders step down one by one.
+  std::vector<NodeId> ids;
+  for (NodeId id = 1; id <= 2 * capacity + 1; ++id) ids.push_back(id);
+  LeaderDetector ld(ids);
+  auto slow = ld.subscribe();
+  auto quick = ld.subscribe();
+  std::vector<std::string> quick_saw;
+  for (NodeId id = 2 * capacity + 1; id > 1; --id) {
+    ld.suspect(id);
+    for (const auto& s : names(drain(*quick))) quick_saw.push_back(s);
+  }
+  INFO("the quick subscriber saw all " << 2 * capacity << " changes, in order");
+  REQUIRE(quick_saw.size() == 2 * capacity);
+  CHECK(quick_saw.back() == "1");
+  INFO("the slow one holds the last " << capacity << " of them and counts the rest as lost");
+  CHECK(slow->waiting() == capacity);
+  CHECK(slow->lost() == capacity);
+  const auto kept = names(drain(*slow));
+  CHECK(kept == std::vector<std::string>(quick_saw.end() - capacity, quick_saw.end()));
+  CHECK(slow->waiting() == 0);
+  CHECK_FALSE(slow->take().has_value());
+  // Having caught up, it loses nothing more.
+  ld.restore(5);
+  CHECK(names(drain(*slow)) == std::vector<std::string>{"5"});
+  CHECK(slow->lost() == capacity);
+}
+
+// ------------------------------------------------------------ part 3: groups, simulated
+
+namespace {
+
+// How long after the network becomes synchronous (at `gst`) the properties must hold, for
+// detectors of timing (d0, delta) that started at time 0 or later, when a message sent before
+// `gst` may take up to `drain` (after it, every message takes less than d0 there and back):
+//  - by S = gst + drain, every message sent before gst has arrived;
+//  - a period grows by delta at most once per period, and each is at least d0 long, so by S a
+//    period is at most D: d0 plus delta times the most timeouts that fit in S;
+//  - the period under way at S ends by S + D; the next one starts after S, is at most D + delta
+//    long, and every correct node answers within it: at its end each node suspects exactly
+//    the nodes that are down (or cut off). From then on, nothing changes.
+// One more initial period of slack, for a node that does a little more between periods.
+Duration stabilisation_bound(Time gst, Duration drain, Duration d0, Duration delta) {
+  const Duration s = gst.time_since_epoch() + drain;
+  Duration elapsed{}, period = d0;
+  while (elapsed + period <= s) {
+    elapsed += period;
+    period += delta;
+  }
+  return drain + 2 * period + delta + d0;
+}
+
+// The world's options: links of 1 to 10 ms, no loss: the network after GST.
+constexpr Duration kSyncDelay = 10ms;
+dsys::sim::Options options(std::uint64_t seed, std::string label) {
+  return {.seed = seed,
+          .faults = {.min_delay = 1ms, .max_delay = kSyncDelay},
+          .label = std::move(label)};
+}
+// The longest a message may take in a synchronous period: a link's delay and a slowed reply
+// (testing::slowed_replies: up to 50 ms), and a margin.
+constexpr Duration kSyncDrain = kSyncDelay + 50ms + 10ms;
+
+// Nodes 1..n of a group, in a world, with the three properties checked at every event once an
+// expectation is set: from `from` on, every node of `observers` (all up) suspects exactly the
+// nodes not in `correct` and trusts the highest of `correct`.
+class Group {
+ public:
+  Group(TestWorld& world, NodeId n) : world_(world) {
+    const auto first = static_cast<dsys::sim::NodeId>(world.node_count());
+    for (NodeId id = 1; id <= n; ++id) peers_[id] = world.address(first + id - 1);
+    for (NodeId id = 1; id <= n; ++id) {
+      node_[id] =
+          world.add_node(fmt::format("n{}", id), dsys::core::make_node<LeaderNode>(id, peers_));
+      up_.insert(id);
+    }
+    world.add_invariant("lab 9: completeness, accuracy and leadership", [this] { return check(); });
+  }
+
+  void crash(NodeId id) {
+    world_.note(fmt::format("test: crash n{}", id));
+    world_.crash(node_.at(id));
+    up_.erase(id);
+  }
+  void restart(NodeId id) {
+    world_.note(fmt::format("test: restart n{}", id));
+    world_.restart(node_.at(id));
+    up_.insert(id);
+  }
+  bool up(NodeId id) const { return up_.contains(id); }
+  const std::set<NodeId>& up() const { return up_; }
+  dsys::sim::NodeId node(NodeId id) const { return node_.at(id); }
+  NodeId size() const { return static_cast<NodeId>(node_.size()); }
+
+  // From `gst` + the stabilisation bound on, `observers` must agree that exactly `correct` is up.
+  // Returns that moment.
+  Time expect(Time gst, Duration drain, std::set<NodeId> observers, std::set<NodeId> correct) {
+    const Duration bound =
+        stabilisation_bound(gst, drain, FailureDetector::kInitialDelay, FailureDetector::kDelta);
+    world_.note(fmt::format(
+        "test: from {} ms on, n{} must suspect exactly {} and trust n{}",
+        std::chrono::duration_cast<std::chrono::milliseconds>((gst + bound).time_since_epoch())
+            .count(),
+        fmt::join(observers, ",n"), suspected_of(correct), *correct.rbegin()));
+    expectations_.push_back({gst + bound, std::move(observers), std::move(correct)});
+    return gst + bound;
+  }
+  // Everyone up now, from now on (the network is synchronous from now): returns when the
+  // properties hold from.
+  Time expect_all_up(Duration drain = kSyncDrain) { return expect(world_.now(), drain, up_, up_); }
+  void forget_expectations() { expectations_.clear(); }
+
+  // What each node up thinks now (for failure messages).
+  std::string views() {
+    std::string out;
+    for (const auto& [id, node] : node_) {
+      if (!up_.contains(id)) {
+        out += fmt::format("  n{}: down\n", id);
+        continue;
+      }
+      const auto& ln = world_.service<LeaderNode>(node);
+      out += fmt::format(
+          "  n{}: suspects {{{}}}, trusts {}, period {} ms\n", id,
+          fmt::join(ln.failure_detector().suspected(), ","), dsys::leader::to_string(ln.leader()),
+          std::chrono::duration_cast<std::chrono::milliseconds>(ln.failure_detector().delay())
+              .count());
+    }
+    return out;
+  }
+
+ private:
+  struct Expectation {
+    Time from;
+    std::set<NodeId> observers, correct;
+  };
+  std::string suspected_of(const std::set<NodeId>& correct) const {
+    std::set<NodeId> out;
+    for (const auto& [id, node] : node_)
+      if (!correct.contains(id)) out.insert(id);
+    return fmt::format("{{{}}}", fmt::join(out, ","));
+  }
+  std::string check() {
+    for (const auto& e : expectations_) {
+      if (world_.now() < e.from) continue;
+      const std::string want = suspected_of(e.correct);
+      const NodeId leader = *e.correct.rbegin();
+      for (NodeId p : e.observers) {
+        if (!up_.contains(p)) continue;
+        const auto& ln = world_.service<LeaderNode>(node_.at(p));
+        const std::string has =
+            fmt::format("{{{}}}", fmt::join(ln.failure_detector().suspected(), ","));
+        for (const auto& [q, node] : node_) {
+          const bool should = !e.correct.contains(q);
+          if (ln.failure_detector().suspects(q) != should) {
+            return fmt::format(
+                "n{} {} n{} (it suspects {}; it should suspect {}): {} broken, {} ms after the "
+                "network became stable enough",
+                p, should ? "does not suspect" : "suspects", q, has, want,
+                should ? "strong completeness" : "eventual strong accuracy",
+                std::chrono::duration_cast<std::chrono::milliseconds>(world_.now() - e.from)
+                    .count());
+          }
+        }
+        if (ln.leader() != Leader(leader)) {
+          return fmt::format("n{} trusts {}, not n{}: eventual leadership broken", p,
+                             dsys::leader::to_string(ln.leader()), leader);
+        }
+      }
+    }
+    return "";
+  }
+
+  TestWorld& world_;
+  dsys::lab9::Peers peers_;
+  std::map<NodeId, dsys::sim::NodeId> node_;
+  std::set<NodeId> up_;
+  std::vector<Expectation> expectations_;
+};
+
+}  // namespace
+
+TEST_CASE("lab 9: a group of five trusts node 5, and when it crashes, node 4",
+          "[lab9][part3][points:10][timeout:60]") {
+  TestWorld world(options(901, "lab9-crash-highest"));
+  Group g(world, 5);
+  const Time stable = g.expect_all_up();
+  world.run_until([] { return false; }, stable - world.now() + 3s);
+  INFO(g.views());
+  for (NodeId id : g.up()) CHECK(world.service<LeaderNode>(g.node(id)).leader() == Leader(5));
+  g.forget_expectations();
+  g.crash(5);
+  const Time after = g.expect_all_up();
+  // At least three times the bound, checked at every event.
+  world.run_for(3 * (after - world.now()));
+  INFO(g.views());
+  for (NodeId id : g.up()) CHECK(world.service<LeaderNode>(g.node(id)).leader() == Leader(4));
+}
+
+TEST_CASE("lab 9: a crashed leader that restarts leads again, and so does the next one",
+          "[lab9][part3][points:8][timeout:60]") {
+  TestWorld world(options(902, "lab9-restart"));
+  Group g(world, 3);
+  world.run_for(2s);
+  g.crash(3);
+  world.run_for(2s);
+  g.crash(2);
+  const Time alone = g.expect_all_up();
+  world.run_for(3 * (alone - world.now()));
+  g.forget_expectations();
+  g.restart(2);
+  const Time two = g.expect_all_up();
+  world.run_for(3 * (two - world.now()));
+  g.forget_expectations();
+  g.restart(3);
+  const Time three = g.expect_all_up();
+  world.run_for(3 * (three - world.now()));
+  INFO(g.views());
+  for (NodeId id : g.up()) CHECK(world.service<LeaderNode>(g.node(id)).leader() == Leader(3));
+}
+
+TEST_CASE(
+    "lab 9: in a partition each side trusts its own highest node; once healed, all trust "
+    "node 5",
+    "[lab9][part3][points:8][timeout:60]") {
+  TestWorld world(options(903, "lab9-partition"));
+  Group g(world, 5);
+  world.run_for(2s);
+  world.note("test: partition {n1,n2} | {n3,n4,n5}");
+  world.partition({{g.node(1), g.node(2)}, {g.node(3), g.node(4), g.node(5)}});
+  const Time now = world.now();
+  g.expect(now, kSyncDrain, {1, 2}, {1, 2});
+  const Time split = g.expect(now, kSyncDrain, {3, 4, 5}, {3, 4, 5});
+  world.run_for(3 * (split - now));
+  g.forget_expectations();
+  world.note("test: heal");
+  world.heal();
+  const Time healed = g.expect_all_up();
+  world.run_for(3 * (healed - world.now()));
+  INFO(g.views());
+  for (NodeId id : g.up()) CHECK(world.service<LeaderNode>(g.node(id)).leader() == Leader(5));
+}
+
+namespace {
+
+// One random run under partial synchrony: 3 to 5 nodes. Until GST (10 to 20 s), the network is
+// asynchronous and unreliable: each link loses up to 30 % of messages, duplicates and reorders
+// some, and delays them up to 200 ms (held back 200 ms more when reordered), and every 0.3 to 3 s
+// a node crashes or restarts, or the group is split at random or healed. At GST the partition
+// heals, each crashed node is restarted or stays down (at random, one node at least is up),
+// and links become reliable and fast (1 to 10 ms). The properties are checked at every event from
+// GST + the bound on, for three times the bound.
+void random_scenario(std::uint64_t seed, bool trace) {
+  auto opts = options(seed, "lab9-random");
+  opts.trace = trace;
+  TestWorld world(opts);
+  dsys::core::Rng rng(world.seed() * 31 + 9);
+  const auto n = static_cast<NodeId>(3 + rng.below(3));
+  const Duration max_delay = std::chrono::milliseconds(20 + rng.below(181));
+  const dsys::sim::LinkFaults asynchronous{.drop = static_cast<double>(rng.below(31)) / 100.0,
+                                           .duplicate = 0.05,
+                                           .reorder = 0.05,
+                                           .min_delay = 1ms,
+                                           .max_delay = max_delay,
+                                           .reorder_delay = 200ms};
+  world.set_faults(asynchronous);
+  Group g(world, n);
+  const Time gst = Time(std::chrono::milliseconds(10'000 + rng.below(10'001)));
+  while (world.now() < gst) {
+    world.run_for(
+        std::min<Duration>(std::chrono::milliseconds(300 + rng.below(2700)), gst - world.now()));
+    if (world.now() >= gst) break;
+    std::vector<NodeId> up(g.up().begin(), g.up().end()), down;
+    for (NodeId id = 1; id <= n; ++id)
+      if (!g.up(id)) down.push_back(id);
+    const auto what = rng.below(10);
+    if (what < 3 && up.size() > 1) {
+      g.crash(up[rng.below(up.size())]);
+    } else if (what < 6 && !down.empty()) {
+      g.restart(down[rng.below(down.size())]);
+    } else if (what < 8) {
+      std::vector<dsys::sim::NodeId> a, b;
+      for (NodeId id = 1; id <= n; ++id) (rng.below(2) ? a : b).push_back(g.node(id));
+      world.note("test: partition");
+      world.partition({a, b});
+    } else {
+      world.note("test: heal");
+      world.heal();
+    }
+  }
+  world.note("test: GST: heal, no more loss, links of 1 to 10 ms");
+  world.heal();
+  world.set_faults(options(seed, "").faults);
+  for (NodeId id = 1; id <= n; ++id) {
+    if (!g.up(id) && rng.below(2) == 0) g.restart(id);
+  }
+  if (g.up().empty()) g.restart(1 + static_cast<NodeId>(rng.below(n)));
+  // A message sent before GST arrives by GST + max_delay + the reorder delay (+ a slowed reply).
+  const Time stable = g.expect(gst, max_delay + 200ms + kSyncDrain, g.up(), g.up());
+  world.run_for(3 * (stable - gst));
+  INFO(n << " nodes, seed " << world.seed() << ", GST at "
+         << gst.time_since_epoch().count() / 1000000 << " ms; now:\n"
+         << g.views());
+  for (NodeId id : g.up())
+    REQUIRE(world.service<LeaderNode>(g.node(id)).leader() == Leader(*g.up().rbegin()));
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 9: partial synchrony: after random crashes, restarts, partitions, loss and delays "
+    "until GST, the properties hold from GST + the bound on (20 seeds)",
+    "[lab9][part3][scenario][points:16][timeout:300]") {
+  // ./dsys explore lab9 runs this scenario for many more seeds, in one process
+  // (dsys/testing/scenario.hpp).
+  CHECK(dsys::testing::run_scenario_seeds(20, random_scenario,
+                                          "a property did not hold after stabilisation") == 0);
+}
+
+// ------------------------------------------------------------ real processes
+
+namespace {
+
+// `count` ports on 127.0.0.1 that are free now: bound at once (so they differ), then released
+// for the programs. Another program could take one meanwhile: LeaderProcesses tries again then.
+std::vector<std::uint16_t> free_ports(std::size_t count) {
+  std::vector<int> sockets;
+  std::vector<std::uint16_t> ports;
+  for (std::size_t i = 0; i < count; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(fd >= 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+    socklen_t length = sizeof address;
+    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+    ports.push_back(ntohs(address.sin_port));
+    sockets.push_back(fd);
+  }
+  for (int fd : sockets) ::close(fd);
+  return ports;
+}
+
+// leader_node processes 1..n on loopback, each cut off from the ones its partition file lists
+// (the runtime's DSYS_PARTITION_FILE, reread at SIGUSR1).
+class LeaderProcesses {
+ public:
+  explicit LeaderProcesses(NodeId n) : n_(n) {
+    std::string pattern = (std::filesystem::temp_directory_path() / "dsys-leaders-XXXXXX").string();
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    dir_ = pattern;
+    for (int attempt = 1;; ++attempt) {
+      const auto ports = free_ports(n);
+      peers_.clear();
+      for (NodeId id = 1; id <= n; ++id) {
+        ports_[id] = ports[id - 1];
+        peers_ += fmt::format("{}{}=127.0.0.1:{}", id == 1 ? "" : ",", id, ports[id - 1]);
+      }
+      bool all = true;
+      for (NodeId id = 1; id <= n && all; ++id) all = start(id, attempt < 3);
+      if (all) break;
+      processes_.clear();  // a port was taken meanwhile: again, with others
+    }
+  }
+  ~LeaderProcesses() {
+    processes_.clear();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  LeaderProcesses(const LeaderProcesses&) = delete;
+  LeaderProcesses& operator=(const LeaderProcesses&) = delete;
+
+  // Starts node `id`; false when its port was taken by someone else (and `may_fail`).
+  bool start(NodeId id, bool may_fail = false) {
+    std::ofstream(partition_file(id), std::ios::trunc).flush();
+    auto p = std::make_unique<dsys::testing::Process>(
+        std::vector<std::string>{std::string(DSYS_APPS_DIR) + "/leader_node", "--id",
+                                 std::to_string(id), "--peers", peers_},
+        std::vector<std::string>{"DSYS_PARTITION_FILE=" + partition_file(id)});
+    const auto line = p->wait_for_line("listening on", 20s);
+    if (!line && may_fail && p->output().find("in use") != std::string::npos) return false;
+    INFO("leader_node " << id << ":\n" << p->output());
+    REQUIRE(line);
+    processes_[id] = std::move(p);
+    return true;
+  }
+  void kill(NodeId id) {
+    processes_.at(id)->signal(SIGKILL);
+    processes_.at(id)->wait(20s);
+    processes_.erase(id);
+  }
+  // Node `id` drops every message to and from the nodes `others`.
+  void cut_off(NodeId id, const std::set<NodeId>& others) {
+    {
+      std::ofstream out(partition_file(id), std::ios::trunc);
+      for (NodeId o : others) out << "127.0.0.1:" << ports_.at(o) << "\n";
+    }
+    processes_.at(id)->signal(SIGUSR1);
+    INFO("leader_node " << id << ":\n" << processes_.at(id)->output());
+    REQUIRE(processes_.at(id)->wait_for_line("partition: cut off from", 20s));
+  }
+  // Reads node `id`'s output until it prints "leader: <want>" (the line it printed last, if it
+  // is that one, counts too); false when it does not within `limit`.
+  bool wait_for_leader(NodeId id, Leader want, Duration limit) {
+    auto& p = *processes_.at(id);
+    const std::string line = "leader: " + dsys::leader::to_string(want);
+    if (last_leader_line(p.output()) == line) return true;
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      const auto left =
+          std::chrono::duration_cast<Duration>(deadline - std::chrono::steady_clock::now());
+      if (!p.wait_for_line("leader: ", left)) return false;
+      if (last_leader_line(p.output()) == line) return true;
+    }
+    return false;
+  }
+  std::string outputs() const {
+    std::string out;
+    for (const auto& [id, p] : processes_)
+      out += fmt::format("--- leader_node {}:\n{}", id, p->output());
+    return out;
+  }
+  const std::map<NodeId, std::unique_ptr<dsys::testing::Process>>& processes() const {
+    return processes_;
+  }
+
+ private:
+  static std::string last_leader_line(const std::string& output) {
+    std::string last;
+    std::size_t at = 0;
+    while ((at = output.find("leader: ", at)) != std::string::npos) {
+      if (at == 0 || output[at - 1] == '\n') {
+        const auto end = output.find('\n', at);
+        if (end == std::string::npos) break;  // not a whole line yet
+        last = output.substr(at, end - at);
+      }
+      ++at;
+    }
+    return last;
+  }
+  std::string partition_file(NodeId id) const { return fmt::format("{}/n{}.partition", dir_, id); }
+  NodeId n_;
+  std::string dir_;
+  std::string peers_;
+  std::map<NodeId, std::uint16_t> ports_;
+  std::map<NodeId, std::unique_ptr<dsys::testing::Process>> processes_;
+};
+
+}  // namespace
+
+TEST_CASE(
+    "lab 9: real leader_node processes trust the highest node, follow its kill, and trust "
+    "it again once it restarts",
+    "[lab9][processes][points:8][timeout:120]") {
+  LeaderProcesses group(3);
+  for (NodeId id : {1, 2, 3}) {
+    INFO(group.outputs());
+    REQUIRE(group.wait_for_leader(id, Leader(3), 20s));
+  }
+  group.kill(3);
+  for (NodeId id : {1, 2}) {
+    INFO(group.outputs());
+    REQUIRE(group.wait_for_leader(id, Leader(2), 20s));
+  }
+  group.start(3);
+  for (NodeId id : {1, 2, 3}) {
+    INFO(group.outputs());
+    REQUIRE(group.wait_for_leader(id, Leader(3), 20s));
+  }
+}
+
+TEST_CASE(
+    "lab 9: real leader_node processes: cut off, the highest node trusts itself and the "
+    "others the next; healed, all trust it again",
+    "[lab9][processes][points:5][timeout:120]") {
+  LeaderProcesses group(3);
+  for (NodeId id : {1, 2, 3}) {
+    INFO(group.outputs());
+    REQUIRE(group.wait_for_leader(id, Leader(3), 20s));
+  }
+  group.cut_off(3, {1, 2});
+  group.cut_off(1, {3});
+  group.cut_off(2, {3});
+  for (NodeId id : {1, 2}) {
+    INFO(group.outputs());
+    REQUIRE(group.wait_for_leader(id, Leader(2), 20s));
+  }
+  {
+    INFO(group.outputs());
+    // n3 still hears itself: it suspects 1 and 2 and trusts itself.
+    CHECK(group.wait_for_leader(3, Leader(3), 20s));
+  }
+  for (NodeId id : {1, 2, 3}) group.cut_off(id, {});
+  for (NodeId id : {1, 2, 3}) {
+    INFO(group.outputs());
+    REQUIRE(group.wait_for_leader(id, Leader(3), 20s));
+  }
+}
+
+// (Not graded: the program's argument parsing is given code.)
+TEST_CASE("lab 9: leader_node refuses bad arguments with a usage message", "[lab9][processes]") {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{},
+        {"--id", "1"},
+        {"--peers", "1=127.0.0.1:5000"},
+        {"--id", "0", "--peers", "1=127.0.0.1:5000"},
+        {"--id", "x", "--peers", "1=127.0.0.1:5000"},
+        {"--id", "2", "--peers", "1=127.0.0.1:5000"},
+        {"--id", "1", "--peers", "1=127.0.0.1:5000,1=127.0.0.1:5001"},
+        {"--id", "1", "--peers", "1=127.0.0.1:5000,2=127.0.0.1:5000"},
+        {"--id", "1", "--peers", "1=127.0.0.1:0"},
+        {"--id", "1", "--peers", "1:127.0.0.1:5000"},
+        {"--id", "1", "--peers", "1=300.0.0.1:5000"},
+        {"--id", "1", "--peers", "1=0.0.0.0:5000"},
+        {"--id", "1", "--peers", "1=127.0.0.1:5000,"},
+        {"--id", "1", "--id", "1", "--peers", "1=127.0.0.1:5000"},
+        {"--id", "1", "--peers", "1=127.0.0.1:5000", "--bogus", "1"},
+        {"--id", "1", "--peers"}}) {
+    std::vector<std::string> argv = {DSYS_APPS_DIR "/leader_node"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    dsys::testing::Process p(argv);
+    const auto status = p.wait(20s);
+    INFO("leader_node " << fmt::format("{}", fmt::join(args, " ")) << ":\n" << p.output());
+    REQUIRE(status);
+    CHECK(*status == 2);
+    CHECK_THAT(p.output(), Catch::Contains("usage: leader_node --id I --peers"));
+  }
+}
