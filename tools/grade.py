@@ -3,8 +3,8 @@
 prints a table of points. Called by `./dsys grade`, which builds the test program first.
 
     grade.py --lab lab1 --tests build/dev/labs/lab1/lab1_tests [--hidden-tests PROGRAM]
-             [--only WHICH] [--verbose] [--json F] [--junit F] [--jobs N] [--expect-fail]
-             [--replay-args "--base reference"]
+             [--only WHICH] [--verbose] [--json F] [--junit F] [--format table|quickfeed]
+             [--jobs N] [--expect-fail] [--replay-args "--base reference"]
 
 A test is graded when it has a [points:N] tag; [timeout:S] sets its limit (default 120 s).
 A crash or a hang costs that test only: the table is always complete. Exit status 0 only when
@@ -33,6 +33,14 @@ assertion" and "dsys: end of first failed assertion" (tests/lab_main.cpp: that a
 full), the lines "dsys: child process NAME exited: ..." (testing::Process: a child that died),
 the replay line and the trace; its whole output goes to a log file, whose path it prints
 (--verbose: also shows it).
+
+--format quickfeed also prints, after the table, one line per graded test in the format of
+QuickFeed's score package (DAT520's automated grading): a JSON object with Secret (the session
+secret QuickFeed sets in QUICKFEED_SESSION_SECRET), TestName, TaskName (the lab), Score, MaxScore
+and Weight (integers: a test's points, times 100 when some test's points are not whole; Score is
+MaxScore when it passed, else 0). The secret is taken out of the environment when the grader
+starts (take_quickfeed_secret; ./dsys does it before it builds anything), as the score package
+does, so that no test and no student code it runs can read it and print scores of its own.
 
 Each run has its own directory, named by the time it started: traces/LAB/2026-12-06T19-30-05/
 (under $DSYS_TRACE_DIR instead, when it is set), which is its tests' DSYS_TRACE_DIR: their
@@ -470,7 +478,34 @@ def print_result_line(r):
     print(f"  {r['number']:>2}. {r['status'].upper():<7} {r['seconds']:6.1f}s  {r['name']}", flush=True)
 
 
+QUICKFEED_SECRET_VARIABLE = "QUICKFEED_SESSION_SECRET"
+_quickfeed_secret = None
+
+
+def take_quickfeed_secret():
+    """QuickFeed's session secret ("" when it is not set), taken out of this process's environment
+    at the first call, so that nothing started after it (the build, the tests, the student's code
+    they run) inherits it."""
+    global _quickfeed_secret
+    if _quickfeed_secret is None:
+        _quickfeed_secret = os.environ.pop(QUICKFEED_SECRET_VARIABLE, "")
+    return _quickfeed_secret
+
+
+def quickfeed_lines(lab, results, secret):
+    """One JSON line per graded test, in QuickFeed's score format (see the top of this file)."""
+    whole = all(float(r["points"]).is_integer() for r in results)
+    lines = []
+    for r in results:
+        weight = max(1, round(r["points"] if whole else r["points"] * 100))
+        lines.append(json.dumps({"Secret": secret, "TestName": r["name"], "TaskName": lab,
+                                 "Score": weight if r["status"] == "passed" else 0,
+                                 "MaxScore": weight, "Weight": weight}))
+    return lines
+
+
 def main(argv=None):
+    take_quickfeed_secret()  # before any test runs
     parser = argparse.ArgumentParser(description="Grade one lab.")
     parser.add_argument("--lab", required=True)
     parser.add_argument("--tests", required=True, help="the lab's test program")
@@ -480,6 +515,8 @@ def main(argv=None):
                         help="show the whole output of each failed test, and every figure of the passing ones")
     parser.add_argument("--json", help="write Gradescope results.json here")
     parser.add_argument("--junit", help="write JUnit XML here")
+    parser.add_argument("--format", choices=("table", "quickfeed"), default="table",
+                        help="quickfeed: also print a QuickFeed score line per test, after the table")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--expect-fail", action="store_true", help="integrity: every test must fail")
     parser.add_argument("--replay-args", default="",
@@ -631,6 +668,14 @@ def run_and_report(args, tests, env, replay_args, run_dir):
                 failure.text = reported_output(r)
         ET.ElementTree(suite).write(args.junit, encoding="utf-8", xml_declaration=True)
         print(f"wrote {args.junit}")
+
+    if args.format == "quickfeed":
+        secret = take_quickfeed_secret()
+        if not secret:
+            print(f"grade: {QUICKFEED_SECRET_VARIABLE} is not set: the score lines carry an empty secret, "
+                  "which QuickFeed refuses", file=sys.stderr)
+        print()
+        print("\n".join(quickfeed_lines(args.lab, results, secret)), flush=True)
 
     if args.expect_fail:
         passing = [r["name"] for r in results if r["status"] == "passed"]

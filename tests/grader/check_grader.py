@@ -255,6 +255,34 @@ os.rmdir(os.path.join(same_root, same[0]))  # the oldest of that second removed:
 later = os.path.basename(grader.new_run_dir(same_root, started))
 expect(later == same[0] + "-12", f"a run after the oldest of its second was removed is named {later}")
 
+
+# --format quickfeed: after the table, one QuickFeed score line per graded test, with the session
+# secret, which no test could read (the passing test checks that its environment has none).
+secret = "s3cr3t-of-this-session"
+run = grade("--format", "quickfeed", extra_env={"QUICKFEED_SESSION_SECRET": secret})
+lines = [line for line in run.stdout.splitlines() if line.startswith('{"Secret":')]
+scores = [json.loads(line) for line in lines]
+expect(len(scores) == 9, f"{len(scores)} QuickFeed score lines, expected one per graded test (9)")
+expect(all(set(sc) == {"Secret", "TestName", "TaskName", "Score", "MaxScore", "Weight"} for sc in scores),
+       f"QuickFeed's fields: {[sorted(sc) for sc in scores]}")
+expect(all(sc["Secret"] == secret and sc["TaskName"] == "fixture" for sc in scores),
+       "every score line carries the secret and the lab as its task")
+by_name = {sc["TestName"]: sc for sc in scores}
+expect(set(by_name) == set(names), f"the score lines' tests: {sorted(by_name)}")
+expect(by_name.get("fixture: passes", {}).get("Score") == 3 == by_name["fixture: passes"]["MaxScore"],
+       "the passing test scores its points (3 of 3): the secret was out of its environment")
+expect(all(isinstance(sc[k], int) and sc["MaxScore"] > 0 and sc["Weight"] > 0 and 0 <= sc["Score"] <= sc["MaxScore"]
+           for sc in scores for k in ("Score", "MaxScore", "Weight")), "scores are whole, weights positive")
+expect(sum(sc["Score"] for sc in scores) == 3 and sum(sc["Weight"] for sc in scores) == 19,
+       "the score lines add up to the table's 3/19")
+expect(secret not in run.stdout.replace("\n".join(lines), ""), "the secret appears outside the score lines")
+run = grade("--format", "quickfeed")
+expect("QUICKFEED_SESSION_SECRET is not set" in run.stderr, "a missing secret is not reported")
+fractional = grader.quickfeed_lines("lab6", [{"name": "a", "points": 2.3077, "status": "passed"},
+                                             {"name": "b", "points": 5, "status": "failed"}], "x")
+expect([json.loads(line)["Weight"] for line in fractional] == [231, 500],
+       f"points that are not whole are weighed in hundredths: {fractional}")
+
 if failures:
     print("grader check FAILED:\n  " + "\n  ".join(failures))
     sys.exit(1)

@@ -42,6 +42,9 @@ TEST_CASE("fixture: passes", "[fixture][points:3]") {
     return;
   }
   CHECK(1 + 1 == 2);
+  // The grader takes QuickFeed's session secret out of the environment before any test runs: a
+  // test (and the student code it runs) must never see it.
+  CHECK(std::getenv("QUICKFEED_SESSION_SECRET") == nullptr);
   std::cout << "chatter that is not a figure\n";
   std::cout << "dsys: fixture RPCs: plan 40, made 4 (10.0x fewer)" << std::endl;
   const char* wanted = std::getenv("FIXTURE_FIGURES");

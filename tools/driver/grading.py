@@ -30,6 +30,7 @@ def per_lab(path, lab):
 
 
 def cmd_grade(args):
+    grade_tool.take_quickfeed_secret()  # before anything is built or run
     chosen, replay = common.flavour(args)
     chosen = chosen or "labs"
     common.need_packages()
@@ -54,6 +55,7 @@ def cmd_grade(args):
             value = getattr(args, option)
             if value:
                 argv += [f"--{option}", per_lab(value, lab) if args.lab == "all" else value]
+        argv += ["--format", args.format]
         if args.only:
             argv += ["--only", args.only]
         if args.jobs:
@@ -130,6 +132,7 @@ def cmd_test(args):
     say("test: your labs")
     args.lab, args.impl, args.base, args.hidden, args.expect_fail = "all", None, None, False, False
     args.json = args.junit = args.only = args.jobs = None
+    args.format = "table"
     args.verbose = False
     return cmd_grade(args) or status
 
@@ -151,6 +154,9 @@ def register(commands):
                    help="(instructors) also the hidden tests of solutions/<lab dir>/hidden/")
     p.add_argument("--json", metavar="FILE", help="write Gradescope results here (all: one per lab)")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML here (all: one per lab)")
+    p.add_argument("--format", choices=("table", "quickfeed"), default="table",
+                   help="quickfeed: after the table, a QuickFeed score line (JSON) per test, with the "
+                        "session secret of QUICKFEED_SESSION_SECRET (docs/labs.md)")
     p.add_argument("--jobs", type=int, help="tests run at once (default: one per CPU)")
     p.add_argument("--expect-fail", action="store_true", help="(integrity) every graded test must fail")
     p.set_defaults(run=cmd_grade)
