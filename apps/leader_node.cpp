@@ -54,16 +54,21 @@ int run(int argc, char** argv) {
   if (auto why = dsys::apps::take_node_address(args, own); !why.empty()) return usage(why);
   std::string id_text, peers_text;
   bool have_id = false, have_peers = false;
-  for (std::size_t i = 0; i < args.size(); i += 2) {
-    std::string option = args[i], value;
-    if (const auto eq = option.find('='); option.starts_with("--") && eq != std::string::npos) {
-      value = option.substr(eq + 1);
-      option = option.substr(0, eq);
-      --i;  // one word, not two
+  for (std::size_t i = 0; i < args.size();) {
+    // "--option value" or "--option=value".
+    const std::string word = args[i];
+    std::string option = word, value;
+    if (const auto eq = word.find('='); word.starts_with("--") && eq != std::string::npos) {
+      option = word.substr(0, eq);
+      value = word.substr(eq + 1);
+      i += 1;
+    } else if (word != "--id" && word != "--peers") {
+      return usage(fmt::format("unknown argument '{}'", word));
     } else if (i + 1 < args.size()) {
       value = args[i + 1];
+      i += 2;
     } else {
-      return usage(fmt::format("{} needs a value", option));
+      return usage(fmt::format("{} needs a value", word));
     }
     if (option == "--id" && !have_id) {
       id_text = value;
@@ -74,7 +79,7 @@ int run(int argc, char** argv) {
     } else if (option == "--id" || option == "--peers") {
       return usage(fmt::format("{} is given twice", option));
     } else {
-      return usage(fmt::format("unknown argument '{}'", args[i]));
+      return usage(fmt::format("unknown argument '{}'", word));
     }
   }
   if (!have_id) return usage("--id is missing");

@@ -18,7 +18,7 @@ FailureDetector::FailureDetector(NodeId self, std::vector<NodeId> nodes,
       send_request_(std::move(send_request)),
       delta_(delta) {
   // TODO(lab9 part 1): the book's init: the period is initial_delay, every node counts as
-  // alive, none is suspected. (Until you do, the first call fails.)
+  // alive, none is suspected.
   (void)initial_delay;
 }
 

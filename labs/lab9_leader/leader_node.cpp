@@ -46,8 +46,9 @@ core::Task<leader::HeartbeatMessage> LeaderNode::heartbeat(
 }
 
 void LeaderNode::send_request(NodeId to) {
-  // TODO(lab9 part 3): call leader::Heartbeat on `to` in the background (tasks_.spawn), with
-  // the period now as its timeout; a reply that names `to` reaches the failure detector.
+  // TODO(lab9 part 3): call leader::Heartbeat on `to` in the background (tasks_.spawn), the
+  // request naming self_, waiting up to kCallTimeout; a reply that names `to` reaches the
+  // failure detector, one that names another node is logged and ignored.
   (void)to;
   dsys::unimplemented("LeaderNode::send_request");
 }

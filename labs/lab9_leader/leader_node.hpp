@@ -16,6 +16,7 @@
 // Threading contract: one node; handlers and tasks interleave at their co_awaits only.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -36,6 +37,10 @@ class LeaderNode {
  public:
   // Called with the new leader at each change (the program prints "leader: N").
   using OnLeader = std::function<void(Leader)>;
+  // How long a heartbeat call waits for its reply. Long: a reply counts whenever it comes, in the
+  // period it arrives in (the book's links are perfect: a reply is late, never lost); a call
+  // gives up only so that the calls to a dead node do not pile up for ever.
+  static constexpr core::Duration kCallTimeout = std::chrono::seconds(5);
 
   // Node `self` of the group `peers`, with a failure detector of that timing. It serves
   // leader::Heartbeat (the service leader::kService on the node's endpoint, requests from any
@@ -54,14 +59,15 @@ class LeaderNode {
   // Tested by: every simulated test of part 3 and the real-process tests.
   // A heartbeat request from `request.from`: the reply names this node (self_).
   core::Task<leader::HeartbeatMessage> heartbeat(const leader::HeartbeatMessage& request);
-  // The failure detector's SendRequest: a Heartbeat call to `to` (in the background: it must not
-  // wait), with the period now as its timeout. A reply that names `to` reaches
-  // failure_detector_.reply_received(to), however late in the period; one that names another
-  // node (a wrong address in --peers) is logged and ignored; a call that fails is nothing.
+  // The failure detector's SendRequest: a Heartbeat call to `to`, in the background (it must not
+  // wait), whose request names this node (self_) and which waits up to kCallTimeout for its
+  // reply. A reply that names `to` reaches failure_detector_.reply_received(to) when it comes,
+  // in whatever period; one that names another node (a wrong address in --peers) is logged and
+  // ignored; a call that fails is nothing.
   void send_request(NodeId to);
-  // The periods, for as long as the node runs: wait the failure detector's delay(), call its
-  // timeout(), and tell on_leader_ each change of leader that timeout() made (the changes a
-  // Subscription of the leader detector collected, in order).
+  // The periods, for as long as the node runs: wait the failure detector's delay() (the period
+  // now, which grows), call its timeout(), and at once tell on_leader_ each change of leader that
+  // timeout() made, in order (the changes a Subscription of the leader detector collected).
   core::Task<void> run_periods();
 
   core::Context& ctx_;

@@ -22,7 +22,7 @@ FailureDetector::FailureDetector(NodeId self, std::vector<NodeId> nodes,
   alive_.insert(nodes_.begin(), nodes_.end());  // the book's init: alive = Π
   // SOLUTION STUB
   // // TODO(lab9 part 1): the book's init: the period is initial_delay, every node counts as
-  // // alive, none is suspected. (Until you do, the first call fails.)
+  // // alive, none is suspected.
   // (void)initial_delay;
   // SOLUTION END
 }

@@ -60,11 +60,10 @@ core::Task<leader::HeartbeatMessage> LeaderNode::heartbeat(
 void LeaderNode::send_request(NodeId to) {
   // SOLUTION BEGIN
   if (!peers_.contains(to)) return;
-  const core::Duration timeout = failure_detector_.delay();
-  tasks_.spawn([this, to, timeout]() -> core::Task<void> {
+  tasks_.spawn([this, to]() -> core::Task<void> {
     auto reply =
-        co_await client(to).call<leader::Heartbeat>(leader::HeartbeatMessage(self_), timeout);
-    if (!reply) co_return;  // lost, late or refused: the detector hears nothing
+        co_await client(to).call<leader::Heartbeat>(leader::HeartbeatMessage(self_), kCallTimeout);
+    if (!reply) co_return;  // no reply within kCallTimeout, or refused: nothing heard
     if (reply->from != to) {
       ctx_.log("heartbeat: node {} at {} answered as node {}: ignored (a wrong --peers list?)", to,
                peers_.at(to).to_string(), reply->from);
@@ -73,8 +72,9 @@ void LeaderNode::send_request(NodeId to) {
     failure_detector_.reply_received(to);
   });
   // SOLUTION STUB
-  // // TODO(lab9 part 3): call leader::Heartbeat on `to` in the background (tasks_.spawn), with
-  // // the period now as its timeout; a reply that names `to` reaches the failure detector.
+  // // TODO(lab9 part 3): call leader::Heartbeat on `to` in the background (tasks_.spawn), the
+  // // request naming self_, waiting up to kCallTimeout; a reply that names `to` reaches the
+  // // failure detector, one that names another node is logged and ignored.
   // (void)to;
   // dsys::unimplemented("LeaderNode::send_request");
   // SOLUTION END
