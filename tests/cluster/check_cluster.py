@@ -199,12 +199,11 @@ def scenario(work):
     return mounts
 
 
-def main():
-    global PROGRAMS
-    if len(sys.argv) != 3:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
-        return 2
-    PROGRAMS, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+def run_cluster_test(work, scenario, after_down=None):
+    """The frame of a test of ./dsys cluster: skipped (77) where no cluster can be made (no root,
+    no namespaces, no nftables) or one is up already, and failed there under CI; else `scenario()`
+    runs in a fresh state directory under WORK, and the cluster is taken down whatever happened,
+    `after_down()` then checking what it must have left behind. Returns the exit status."""
     under_ci = os.environ.get("CI") == "true"
     try:
         why = cluster.why_unavailable()
@@ -220,9 +219,8 @@ def main():
     shutil.rmtree(work, ignore_errors=True)
     os.makedirs(work)
     os.environ["DSYS_CLUSTER_DIR"] = os.path.join(work, "state")
-    mounts = []
     try:
-        mounts = scenario(work)
+        scenario()
     except Abort:
         pass
     finally:
@@ -230,13 +228,31 @@ def main():
                              timeout=300)
         check(out.returncode == 0, "./dsys cluster down", out.stdout + out.stderr)
         check(cluster.namespaces() == [], "down leaves no namespace", " ".join(cluster.namespaces()))
-        left = [m for m in mounts + [os.path.join(work, "yfs1"), os.path.join(work, "yfs2")] if os.path.ismount(m)]
-        check(not left, "down leaves no mount", " ".join(left))
+        if after_down:
+            after_down()
     if failures:
         print(f"{len(failures)} check(s) failed: " + "; ".join(failures))
         return 1
     print("all checks passed")
     return 0
+
+
+def main():
+    global PROGRAMS
+    if len(sys.argv) != 3:
+        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    PROGRAMS, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    mounts = []
+
+    def run():
+        mounts.extend(scenario(work))
+
+    def unmounted():
+        left = [m for m in mounts + [os.path.join(work, "yfs1"), os.path.join(work, "yfs2")] if os.path.ismount(m)]
+        check(not left, "down leaves no mount", " ".join(left))
+
+    return run_cluster_test(work, run, unmounted)
 
 
 PROGRAMS = None

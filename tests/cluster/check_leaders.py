@@ -16,8 +16,6 @@ usage: check_leaders.py PROGRAMS_DIR WORK_DIR   (build/dev/solutions/lab9)
 
 import os
 import re
-import shutil
-import subprocess
 import sys
 import time
 
@@ -26,7 +24,7 @@ KIT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(KIT, "tools"))
 import cluster  # noqa: E402
-from check_cluster import Abort, check, dsys, failures, log_of, require  # noqa: E402  (one copy)
+from check_cluster import check, dsys, log_of, require, run_cluster_test  # noqa: E402  (one copy)
 
 LIMIT = 30  # seconds, for any one wait
 PORT = 7000
@@ -93,35 +91,7 @@ def main():
         print(__doc__.strip().splitlines()[-1], file=sys.stderr)
         return 2
     programs, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    under_ci = os.environ.get("CI") == "true"
-    try:
-        why = cluster.why_unavailable()
-    except cluster.ClusterError as e:
-        why = str(e)
-    if why:
-        print(f"{'FAIL' if under_ci else 'skip'}: {why}")
-        return 1 if under_ci else 77
-    if cluster.namespaces():
-        print(f"{'FAIL' if under_ci else 'skip'}: a cluster is up already ({' '.join(cluster.namespaces())}); "
-              "this test leaves it alone")
-        return 1 if under_ci else 77
-    shutil.rmtree(work, ignore_errors=True)
-    os.makedirs(work)
-    os.environ["DSYS_CLUSTER_DIR"] = os.path.join(work, "state")
-    try:
-        scenario(programs)
-    except Abort:
-        pass
-    finally:
-        out = subprocess.run([os.path.join(KIT, "dsys"), "cluster", "down"], capture_output=True, text=True,
-                             timeout=300)
-        check(out.returncode == 0, "./dsys cluster down", out.stdout + out.stderr)
-        check(cluster.namespaces() == [], "down leaves no namespace", " ".join(cluster.namespaces()))
-    if failures:
-        print(f"{len(failures)} check(s) failed: " + "; ".join(failures))
-        return 1
-    print("all checks passed")
-    return 0
+    return run_cluster_test(work, lambda: scenario(programs))
 
 
 if __name__ == "__main__":
