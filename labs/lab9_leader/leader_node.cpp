@@ -33,7 +33,8 @@ LeaderNode::LeaderNode(core::Context& ctx, NodeId self, Peers peers, OnLeader on
       tasks_(ctx) {
   // TODO(lab9 part 3): subscribe to the leader detector; serve leader::Heartbeat with
   // heartbeat() (service_.serve<leader::Heartbeat>(handler), the handler taking the request
-  // and an rpc::CallInfo); start run_periods() in tasks_.
+  // and an rpc::CallInfo and returning heartbeat(request), a core::Task<HeartbeatMessage>);
+  // start run_periods() in tasks_.
   dsys::unimplemented("LeaderNode::LeaderNode");
 }
 

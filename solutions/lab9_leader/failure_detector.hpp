@@ -43,7 +43,8 @@ class FailureDetector {
   static constexpr core::Duration kInitialDelay = 200ms;
   static constexpr core::Duration kDelta = 100ms;
   // Sends a heartbeat request (leader::Heartbeat) to node `to`; its reply, if one comes, reaches
-  // reply_received(to). Given by the node (part 3), or by a test that records it.
+  // reply_received(to), always later, never from inside this call. Given by the node (part 3),
+  // or by a test that records it.
   using SendRequest = std::function<void(NodeId to)>;
 
   // `nodes`: every node of the group (Π in the book), `self` among them; the node ids are

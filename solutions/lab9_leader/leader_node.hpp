@@ -57,7 +57,9 @@ class LeaderNode {
 
  private:
   // Tested by: every simulated test of part 3 and the real-process tests.
-  // A heartbeat request from `request.from`: the reply names this node (self_).
+  // The handler of leader::Heartbeat: a request from `request.from`; the reply names this node
+  // (self_). Anyone may ask: it changes nothing here (in particular, it is no reply: only
+  // replies to this node's own requests reach the failure detector).
   core::Task<leader::HeartbeatMessage> heartbeat(const leader::HeartbeatMessage& request);
   // The failure detector's SendRequest: a Heartbeat call to `to`, in the background (it must not
   // wait), whose request names this node (self_) and which waits up to kCallTimeout for its
@@ -83,7 +85,8 @@ class LeaderNode {
   // SOLUTION STUB
   // // Your state: a Subscription of the leader detector, and an rpc::Client per peer
   // // (rpc::Client(rpc::Endpoint::of(ctx_), address, false): any incarnation will do; a call
-  // // to this node's own address works like any other).
+  // // to this node's own address works like any other). A Client can be neither copied nor
+  // // moved: keep them as std::map<NodeId, std::unique_ptr<rpc::Client>>.
   // SOLUTION END
   rpc::Service service_;   // after the state above: requests start only once it exists
   core::TaskGroup tasks_;  // last: the periods and the calls, destroyed first

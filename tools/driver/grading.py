@@ -143,7 +143,8 @@ def register(commands):
         description="Run a lab's graded tests, each in its own process, and print the points. A "
                     "failed test shows its first failed assertion, its replay line, its trace and "
                     "its log (its whole output); a passing one, the figures it printed (RPC counts, "
-                    "ratios). Each run's traces and logs go to traces/LAB/START-TIME/; the last 5 "
+                    "ratios). Each run that failed somewhere keeps its traces and logs in "
+                    "traces/LAB/START-TIME/ (a run that passed in full keeps none); the last 5 "
                     "runs' are kept.")
     p.add_argument("lab", metavar="LAB|all", type=lambda t: t if t == "all" else common.lab_name(t))
     common.add_flavour(p)
@@ -166,8 +167,9 @@ def register(commands):
         description="Run LAB's simulated graded tests under many schedules (seeds, PCT, or every "
                     "choice up to depth D); a failing one is shrunk and saved in explore/LAB/ with "
                     "its diagram and a replay line (tools/explore.py). A lab with a scenario test "
-                    "(labs.json: lab 7, lab 8) runs it for --runs seeds (10000) on the release build "
-                    "and prints each failing seed's replay line.")
+                    "(\"scenario\": true in labs.json: labs 7, 8 and 9) runs it for --runs seeds "
+                    "(10000) on the release build (its own build: minutes, the first time) and "
+                    "prints each failing seed's replay line.")
     p.add_argument("lab", metavar="LAB", type=common.lab_name)
     common.add_flavour(p, preset=False)
     p.add_argument("--test", metavar="NAME", help="only this test")
