@@ -26,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -710,12 +711,25 @@ std::vector<std::uint16_t> free_ports(std::size_t count) {
 
 // leader_node processes 1..n on loopback, each cut off from the ones its partition file lists
 // (the runtime's DSYS_PARTITION_FILE, reread at SIGUSR1).
+// A fresh directory, removed with this object (also when the constructor of its owner fails).
+struct TempDir {
+  TempDir() {
+    std::string pattern = (std::filesystem::temp_directory_path() / "dsys-leaders-XXXXXX").string();
+    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  std::string path;
+};
+
 class LeaderProcesses {
  public:
   explicit LeaderProcesses(NodeId n) {
-    std::string pattern = (std::filesystem::temp_directory_path() / "dsys-leaders-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-    dir_ = pattern;
     for (int attempt = 1;; ++attempt) {
       const auto ports = free_ports(n);
       peers_.clear();
@@ -728,11 +742,6 @@ class LeaderProcesses {
       if (all) break;
       processes_.clear();  // a port was taken meanwhile: again, with others
     }
-  }
-  ~LeaderProcesses() {
-    processes_.clear();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
   }
   LeaderProcesses(const LeaderProcesses&) = delete;
   LeaderProcesses& operator=(const LeaderProcesses&) = delete;
@@ -805,8 +814,10 @@ class LeaderProcesses {
     }
     return last;
   }
-  std::string partition_file(NodeId id) const { return fmt::format("{}/n{}.partition", dir_, id); }
-  std::string dir_;
+  std::string partition_file(NodeId id) const {
+    return fmt::format("{}/n{}.partition", dir_.path, id);
+  }
+  TempDir dir_;  // first: removed last, after the processes
   std::string peers_;
   std::map<NodeId, std::uint16_t> ports_;
   std::map<NodeId, std::unique_ptr<dsys::testing::Process>> processes_;
