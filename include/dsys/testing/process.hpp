@@ -45,4 +45,20 @@ class Process {
   std::optional<int> status_;
 };
 
+// A fresh directory under the system's temporary one, /tmp/PREFIX-XXXXXX, removed with everything
+// in it when this object goes (a test's disks, partition files). Throws if it cannot be made.
+// Make it the first member of its owner, so that it goes last, and also when the owner's
+// constructor fails.
+class TempDir {
+ public:
+  explicit TempDir(std::string_view prefix);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 }  // namespace dsys::testing

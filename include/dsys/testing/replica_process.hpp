@@ -110,21 +110,11 @@ class Replica {
 };
 
 // A fresh directory for the disks of one test's replicas, removed at the end.
-struct Disks {
-  Disks() {
-    std::string pattern =
-        (std::filesystem::temp_directory_path() / "dsys-replicas-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    root = pattern;
-  }
-  ~Disks() {
-    std::error_code ignored;
-    std::filesystem::remove_all(root, ignored);
-  }
+struct Disks : TempDir {
+  Disks() : TempDir("dsys-replicas") {}
   std::string dir(int k) const {
-    return (std::filesystem::path(root) / fmt::format("r{}", k)).string();
+    return (std::filesystem::path(path()) / fmt::format("r{}", k)).string();
   }
-  std::string root;
 };
 
 inline std::string outputs(std::vector<Replica*> replicas) {

@@ -711,22 +711,6 @@ std::vector<std::uint16_t> free_ports(std::size_t count) {
 
 // leader_node processes 1..n on loopback, each cut off from the ones its partition file lists
 // (the runtime's DSYS_PARTITION_FILE, reread at SIGUSR1).
-// A fresh directory, removed with this object (also when the constructor of its owner fails).
-struct TempDir {
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "dsys-leaders-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string path;
-};
-
 class LeaderProcesses {
  public:
   explicit LeaderProcesses(NodeId n) {
@@ -752,7 +736,10 @@ class LeaderProcesses {
     auto p = std::make_unique<dsys::testing::Process>(
         std::vector<std::string>{std::string(DSYS_APPS_DIR) + "/leader_node", "--id",
                                  std::to_string(id), "--peers", peers_},
-        std::vector<std::string>{"DSYS_PARTITION_FILE=" + partition_file(id)});
+        // (TMPDIR: where its runtime makes its disk, removed with dir_ even when it is
+        // killed.)
+        std::vector<std::string>{"DSYS_PARTITION_FILE=" + partition_file(id),
+                                 "TMPDIR=" + dir_.path()});
     const auto line = p->wait_for_line("listening on", 20s);
     if (!line && may_fail && p->output().find("in use") != std::string::npos) return false;
     INFO("leader_node " << id << ":\n" << p->output());
@@ -815,9 +802,9 @@ class LeaderProcesses {
     return last;
   }
   std::string partition_file(NodeId id) const {
-    return fmt::format("{}/n{}.partition", dir_.path, id);
+    return fmt::format("{}/n{}.partition", dir_.path(), id);
   }
-  TempDir dir_;  // first: removed last, after the processes
+  dsys::testing::TempDir dir_{"dsys-leaders"};  // first: removed last, after the processes
   std::string peers_;
   std::map<NodeId, std::uint16_t> ports_;
   std::map<NodeId, std::unique_ptr<dsys::testing::Process>> processes_;
