@@ -12,7 +12,8 @@
 #   integrity: LAB's simulated tests pass on solutions/ ...   tools/sweep.py, checks.sweep_seeds
 #   integrity: ... slowed ...                                 tools/sweep.py --slow, checks.slow_seeds
 #   integrity: every graded test of LAB fails on its stubs    tools/grade.py --expect-fail
-#   integrity: ... also on the reference base                 (a lab that builds on others)
+#   integrity: ... on the reference base                      (instead, for a lab that builds on
+#                                                             others: dsys_add_lab)
 #   integrity: each lab's CI mutants lose points              tools/mutate.py all --ci (alone:
 #                                                             it builds the mutants in this tree)
 
@@ -95,6 +96,10 @@ function(_dsys_integrity_tests)
     foreach(flavour labs base_reference)
       if(NOT flavour IN_LIST flavours)
         continue()  # base_reference: only a lab that builds on others
+      endif()
+      get_property(exclude GLOBAL PROPERTY DSYS_LAB_${lab}_EXCLUDE_${flavour})
+      if(exclude)
+        continue()  # stubs on stubs, built on demand: their check is the one on the reference base
       endif()
       _dsys_lab_target(${lab} ${flavour} target)
       set(hidden "")

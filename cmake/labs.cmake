@@ -130,7 +130,14 @@ function(_dsys_add_lab_flavour lab flavour own sources tests_dir)
   endforeach()
   _dsys_check_lab(${lab} ${own} "${dep_dirs}")
 
-  add_library(${target} STATIC ${sources})
+  # Built on demand only (_dsys_stubs_on_demand, dsys_add_lab): left out of the default build.
+  set(exclude "")
+  if(flavour STREQUAL "labs" AND _dsys_stubs_on_demand)
+    set(exclude EXCLUDE_FROM_ALL)
+  endif()
+  set_property(GLOBAL PROPERTY DSYS_LAB_${lab}_EXCLUDE_${flavour} "${exclude}")
+
+  add_library(${target} STATIC ${exclude} ${sources})
   target_precompile_headers(${target} REUSE_FROM dsys_lab_pch)
   target_include_directories(${target} PUBLIC ${own})
   target_link_libraries(${target} PUBLIC dsys ${dep_targets})
@@ -145,7 +152,7 @@ function(_dsys_add_lab_flavour lab flavour own sources tests_dir)
     list(APPEND tests ${again_tests})
   endforeach()
   # The tests' objects apart, so that a mutant's test program (below) links them as they are.
-  add_library(${target}_test_objects OBJECT ${tests})
+  add_library(${target}_test_objects OBJECT ${exclude} ${tests})
   target_link_libraries(${target}_test_objects PRIVATE ${target} Catch2::Catch2)
   target_precompile_headers(${target}_test_objects REUSE_FROM dsys_lab_pch)
   target_compile_definitions(${target}_test_objects PRIVATE DSYS_APPS_DIR="${out}")
@@ -153,12 +160,14 @@ function(_dsys_add_lab_flavour lab flavour own sources tests_dir)
     get_property(rerun_node GLOBAL PROPERTY DSYS_LAB_${lab}_RERUN_NODE)
     target_compile_definitions(${target}_test_objects PRIVATE DSYS_RERUN_NODE="${rerun_node}")
   endif()
-  add_executable(${target}_tests $<TARGET_OBJECTS:${target}_test_objects>
+  add_executable(${target}_tests ${exclude} $<TARGET_OBJECTS:${target}_test_objects>
                                  $<TARGET_OBJECTS:dsys_lab_main>)
   target_link_libraries(${target}_tests PRIVATE ${target} Catch2::Catch2)
   set_target_properties(${target}_tests PROPERTIES OUTPUT_NAME ${lab}_tests
                                                    RUNTIME_OUTPUT_DIRECTORY ${out})
-  if(flavour STREQUAL "labs")
+  if(exclude)
+    # (no CTest entries: they would need it built)
+  elseif(flavour STREQUAL "labs")
     catch_discover_tests(${target}_tests PROPERTIES LABELS ${lab}
                          ENVIRONMENT "DSYS_TRACE_DIR=${CMAKE_BINARY_DIR}/traces")
   else()
@@ -172,7 +181,7 @@ function(_dsys_add_lab_flavour lab flavour own sources tests_dir)
   get_property(hidden_dir GLOBAL PROPERTY DSYS_LAB_${lab}_HIDDEN)
   if(hidden_dir)
     file(GLOB hidden CONFIGURE_DEPENDS ${hidden_dir}/*.cpp)
-    add_executable(${target}_hidden_tests ${hidden} $<TARGET_OBJECTS:dsys_lab_main>)
+    add_executable(${target}_hidden_tests ${exclude} ${hidden} $<TARGET_OBJECTS:dsys_lab_main>)
     target_link_libraries(${target}_hidden_tests PRIVATE ${target} Catch2::Catch2)
     target_precompile_headers(${target}_hidden_tests REUSE_FROM dsys_lab_pch)
     target_compile_definitions(${target}_hidden_tests PRIVATE DSYS_APPS_DIR="${out}")
@@ -300,7 +309,19 @@ function(dsys_add_lab name dir)
   set(tests_dir ${arg_ROOT}/labs/${dir}/tests)
   set(student ${arg_ROOT}/labs/${dir})
   file(GLOB student_sources CONFIGURE_DEPENDS ${student}/*.cpp)
+  # In the instructor's tree, the stubs of a lab that builds on others are built on demand only
+  # (./dsys grade LAB builds them; ./dsys build and ./dsys test leave them out): their checks run
+  # on the base_reference flavour, the same stubs on the reference of the labs they build on,
+  # which is the stronger check (a test fails there for the lab's own stubs, not for those of the
+  # labs below it), and the stubs of each of those labs are built in their own base_reference or
+  # labs flavour. It keeps the default build (and CI) shorter by a flavour of those labs.
+  set(_dsys_stubs_on_demand OFF)
+  if(arg_DEPENDS AND reference AND EXISTS ${arg_ROOT}/solutions/${dir}
+     AND arg_ROOT STREQUAL CMAKE_SOURCE_DIR)
+    set(_dsys_stubs_on_demand ON)
+  endif()
   _dsys_add_lab_flavour(${name} labs ${student} "${student_sources}" ${tests_dir})
+  set(_dsys_stubs_on_demand OFF)
   if(EXISTS ${arg_ROOT}/solutions/${dir} AND reference)
     _dsys_reference_dir(${dir} ${arg_ROOT} linked reference_sources)
     _dsys_add_lab_flavour(${name} solutions ${linked} "${reference_sources}" ${tests_dir})
@@ -331,7 +352,8 @@ function(dsys_add_lab_program lab program)
   foreach(flavour ${flavours})
     _dsys_lab_target(${lab} ${flavour} target)
     get_property(out GLOBAL PROPERTY DSYS_LAB_${lab}_OUT_${flavour})
-    add_executable(${target}_${program} ${arg_UNPARSED_ARGUMENTS})
+    get_property(exclude GLOBAL PROPERTY DSYS_LAB_${lab}_EXCLUDE_${flavour})
+    add_executable(${target}_${program} ${exclude} ${arg_UNPARSED_ARGUMENTS})
     target_precompile_headers(${target}_${program} REUSE_FROM dsys_lab_pch)
     target_link_libraries(${target}_${program} PRIVATE ${target} dsys_apps ${arg_LINK})
     set_target_properties(${target}_${program} PROPERTIES OUTPUT_NAME ${program}

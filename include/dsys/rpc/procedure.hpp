@@ -23,6 +23,8 @@
 //     6  rsm_client  rsm/protocol.hpp       lab 8: requests from RSM clients
 //     7  views       paxos/protocol.hpp     lab 7: the view layer's heartbeats
 //     8  leader      leader/protocol.hpp    lab 9: the failure detector's heartbeats
+//     9  multipaxos  multipaxos/protocol.hpp    lab 10: prepare, accept, learn, fetch
+//    10  mp_client   multipaxos/protocol.hpp    lab 10: clients' appends and reads
 //   100  echo        testing/echo_service.hpp   the library's tests, the demo, the benchmarks
 //   101  probe       (tests)                    services that tests define for themselves
 #pragma once
