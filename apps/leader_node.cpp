@@ -21,6 +21,7 @@
 #include "dsys/net/host.hpp"
 #include "dsys/net/runtime.hpp"
 #include "leader_node.hpp"
+#include "main/group_args.hpp"
 #include "main/node_address.hpp"
 
 namespace {
@@ -40,86 +41,14 @@ int usage(std::string_view why) {
   return 2;
 }
 
-// "7" -> 7; 0 (no node) for anything that is not a number from 1 to 2^32 - 1.
-NodeId parse_id(const std::string& text) {
-  if (text.empty() || text.size() > 10 || text.find_first_not_of("0123456789") != std::string::npos)
-    return 0;
-  const auto value = std::stoull(text);
-  return value > 0xffffffffULL ? 0 : static_cast<NodeId>(value);
-}
-
 int run(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   dsys::apps::NodeAddress own;
   if (auto why = dsys::apps::take_node_address(args, own); !why.empty()) return usage(why);
-  std::string id_text, peers_text;
-  bool have_id = false, have_peers = false;
-  for (std::size_t i = 0; i < args.size();) {
-    // "--option value" or "--option=value".
-    const std::string word = args[i];
-    std::string option = word, value;
-    if (const auto eq = word.find('='); word.starts_with("--") && eq != std::string::npos) {
-      option = word.substr(0, eq);
-      value = word.substr(eq + 1);
-      i += 1;
-    } else if (word != "--id" && word != "--peers") {
-      return usage(fmt::format("unknown argument '{}'", word));
-    } else if (i + 1 < args.size()) {
-      value = args[i + 1];
-      i += 2;
-    } else {
-      return usage(fmt::format("{} needs a value", word));
-    }
-    if (option == "--id" && !have_id) {
-      id_text = value;
-      have_id = true;
-    } else if (option == "--peers" && !have_peers) {
-      peers_text = value;
-      have_peers = true;
-    } else if (option == "--id" || option == "--peers") {
-      return usage(fmt::format("{} is given twice", option));
-    } else {
-      return usage(fmt::format("unknown argument '{}'", word));
-    }
-  }
-  if (!have_id) return usage("--id is missing");
-  if (!have_peers) return usage("--peers is missing");
-  const NodeId self = parse_id(id_text);
-  if (self == 0) return usage(fmt::format("--id '{}' is not a node id (1, 2, 3, ...)", id_text));
-
-  std::map<NodeId, dsys::net::HostPort> peers;
-  std::size_t start = 0;
-  while (start <= peers_text.size()) {
-    const auto comma = peers_text.find(',', start);
-    const std::string entry =
-        peers_text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-    start = comma == std::string::npos ? peers_text.size() + 1 : comma + 1;
-    const auto eq = entry.find('=');
-    if (eq == std::string::npos) {
-      return usage(fmt::format("--peers: '{}' is not ID=ADDR", entry));
-    }
-    const NodeId id = parse_id(entry.substr(0, eq));
-    if (id == 0) return usage(fmt::format("--peers: '{}' has no node id (1, 2, 3, ...)", entry));
-    auto address = dsys::net::parse_host_port(entry.substr(eq + 1), dsys::net::PortZero::refused);
-    if (!address) return usage(fmt::format("--peers: {}: {}", entry, address.error()));
-    if (address->ip == 0) {
-      return usage(fmt::format("--peers: {}: 0.0.0.0 names no node (give its own address)", entry));
-    }
-    if (!peers.emplace(id, *address).second) {
-      return usage(fmt::format("--peers: node {} is listed twice", id));
-    }
-  }
-  if (!peers.contains(self)) {
-    return usage(fmt::format("--id {} is not in --peers (a node is one of its group)", self));
-  }
-  for (const auto& [id, address] : peers) {
-    for (const auto& [other, other_address] : peers) {
-      if (id < other && address == other_address) {
-        return usage(fmt::format("--peers: nodes {} and {} have one address, {}", id, other,
-                                 address.to_string()));
-      }
-    }
-  }
+  dsys::apps::GroupArgs group;
+  if (auto why = dsys::apps::take_group_args(args, group); !why.empty()) return usage(why);
+  const NodeId self = group.self;
+  const auto& peers = group.peers;
   const dsys::net::HostPort mine = peers.at(self);
   try {
     auto options = dsys::net::Options::from_environment();

@@ -88,7 +88,10 @@ AcceptedReply Acceptor::accept(const AcceptRequest& request) {
       promised_ = request.round;
       write_state();
     }
-    if (request.slot > compacted_) {
+    auto it = accepted_.find(request.slot);
+    // (The same accept again, a resend: it is on the disk already. A round proposes one value a
+    // slot.)
+    if (request.slot > compacted_ && (it == accepted_.end() || it->second.round != request.round)) {
       AcceptedSlot slot(request.slot, request.round, request.value);
       log_->append(rpc::encode(slot));
       record_slots_.push_back(request.slot);

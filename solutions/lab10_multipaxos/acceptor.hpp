@@ -67,9 +67,10 @@ class Acceptor {
   // Tested by: "lab 10: the acceptor accepts ...", "... restarts ...".
   // Phase 2b. If request.round is at least the promise, the acceptor takes it: the promise
   // becomes request.round, and the slot's acceptance becomes (request.round, request.value)
-  // (a slot at or below compacted() is decided already: nothing about it is stored). The reply is
-  // ok. Otherwise it refuses and changes nothing. Either way it names this node (from), the
-  // request's round and slot, and the promise after the request (promised).
+  // (a slot at or below compacted() is decided already: nothing about it is stored; the same
+  // accept again, a resend, need not be stored twice). The reply is ok. Otherwise it refuses and
+  // changes nothing. Either way it names this node (from), the request's round and slot, and the
+  // promise after the request (promised).
   AcceptedReply accept(const AcceptRequest& request);
 
   // Tested by: "lab 10: compaction ...".

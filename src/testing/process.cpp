@@ -25,6 +25,36 @@ extern char** environ;
 
 namespace dsys::testing {
 
+std::vector<std::uint16_t> free_ports(std::size_t count) {
+  std::vector<int> sockets;
+  std::vector<std::uint16_t> ports;
+  auto close_all = [&] {
+    for (int fd : sockets) ::close(fd);
+  };
+  for (std::size_t i = 0; i < count; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+      close_all();
+      throw std::system_error(errno, std::generic_category(), "free_ports: socket");
+    }
+    sockets.push_back(fd);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = 0;
+    socklen_t length = sizeof address;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+      const int error = errno;
+      close_all();
+      throw std::system_error(error, std::generic_category(), "free_ports: bind");
+    }
+    ports.push_back(ntohs(address.sin_port));
+  }
+  close_all();
+  return ports;
+}
+
 bool send_raw(core::Address to, std::string_view bytes) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "dsys/core/time.hpp"
 #include "dsys/rpc/procedure.hpp"
 
 namespace dsys::leader {
@@ -54,5 +55,28 @@ struct Heartbeat {
   using Reply = HeartbeatMessage;
   static bool valid(const Request& r) { return r.from != 0; }
 };
+
+// How long after the network becomes synchronous (at `gst`) a group of failure and leader
+// detectors (lab 9) is right about who is up, and agrees on the leader, for detectors of timing
+// (d0, delta) that started at time 0 or later, when a message sent before `gst` may take up to
+// `drain` (after it, every message takes less than d0 there and back):
+//  - by S = gst + drain, every message sent before gst has arrived;
+//  - a period grows by delta at most once per period, and each is at least d0 long, so by S a
+//    period is at most D = d0 + k delta, k the most periods d0, d0 + delta, d0 + 2 delta, ...
+//    that fit one after the other before S;
+//  - the period under way at S ends by S + D; the next one starts after S, is at most D + delta
+//    long, and every correct node answers within it: at its end each node suspects exactly
+//    the nodes that are down (or cut off). From then on, nothing changes.
+// One more initial period of slack, for a node that does a little more between periods.
+inline core::Duration stabilisation_bound(core::Time gst, core::Duration drain, core::Duration d0,
+                                          core::Duration delta) {
+  const core::Duration s = gst.time_since_epoch() + drain;
+  core::Duration elapsed{}, period = d0;
+  while (elapsed + period <= s) {
+    elapsed += period;
+    period += delta;
+  }
+  return drain + 2 * period + delta + d0;
+}
 
 }  // namespace dsys::leader

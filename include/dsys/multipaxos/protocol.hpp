@@ -319,14 +319,38 @@ struct Append {
   }
 };
 
-// The log a node has delivered, from slot from_slot on (at most kMaxFetch values).
+// The log a node has applied: the commands of the slots it delivered, in slot order, each command
+// once (a command delivered again, in a later slot, is left out).
+struct ReadRequest {
+  ReadRequest() = default;
+  explicit ReadRequest(std::uint64_t i) : from_index(i) {}
+  std::uint64_t from_index = 1;  // the first command wanted: 1 for the log's first
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& from_index;
+  }
+};
+
+// Commands from_index, from_index + 1, ... (at most kMaxRead of them: read again from the next).
+struct ReadReply {
+  ReadReply() = default;
+  std::uint64_t from_index = 1;
+  std::vector<Command> commands;
+  Slot delivered = 0;  // every slot up to this one is delivered at the node that answers
+  template <class Archive>
+  void serialize(Archive& ar, unsigned) {
+    ar& from_index& commands& delivered;
+  }
+};
+inline constexpr std::size_t kMaxRead = 1024;
+
 struct Read {
   static constexpr rpc::ServiceId kService = kClientService;
   static constexpr rpc::ProcedureId kId = 2;
   static constexpr std::string_view kName = "multipaxos.read";
-  using Request = FetchRequest;
-  using Reply = FetchReply;
-  static bool valid(const Request& r) { return r.from_slot >= 1; }
+  using Request = ReadRequest;
+  using Reply = ReadReply;
+  static bool valid(const Request& r) { return r.from_index >= 1; }
 };
 
 }  // namespace dsys::multipaxos

@@ -4,6 +4,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +17,12 @@ namespace dsys::testing {
 
 // Connects to `to`, sends `bytes` as they are (no framing), and closes; false if it could not.
 bool send_raw(core::Address to, std::string_view bytes);
+
+// `count` ports on 127.0.0.1 that are free now: bound at once (so they differ), then released
+// for the programs a test starts. Another program could take one meanwhile: a test that starts
+// servers on them tries again with others when one says its port is in use. Throws when it
+// cannot bind.
+std::vector<std::uint16_t> free_ports(std::size_t count);
 
 class Process {
  public:

@@ -4,13 +4,30 @@
 // Parts 1 to 3 are tested alone, with scripted messages: the acceptor on a simulated disk that
 // the tests crash between its calls (keeping only what was synced, perhaps with a torn last
 // append), the proposer with scripted promise sets (as DAT520's proposer tests do), and the
-// learner with learns that arrive out of order and twice.
+// learner with learns that arrive out of order and twice. Part 4 runs groups of PaxosNodes in the
+// simulated world, with clients appending commands, and checks safety at every event (at most one
+// value a slot, every delivered log a prefix of the others, only appended commands delivered,
+// no promise broken nor acceptance undone across restarts) and, once the network has been stable
+// for long enough (liveness_bound below, and the handout's "liveness"), that every command is
+// delivered in time.
 #include <catch2/catch.hpp>
 
+#include <signal.h>
+
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <cstdint>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <memory>
 #include <optional>
+#include <set>
+#include <sstream>
 #include <string>
+#include <thread>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -19,12 +36,19 @@
 
 #include "acceptor.hpp"
 #include "dsys/core/rng.hpp"
+#include "dsys/multipaxos/client.hpp"
 #include "dsys/multipaxos/protocol.hpp"
+#include "dsys/rpc/marshal.hpp"
+#include "dsys/rpc/wire.hpp"
 #include "dsys/sim/world.hpp"
 #include "dsys/testing/lab.hpp"
+#include "dsys/testing/process.hpp"
+#include "dsys/testing/scenario.hpp"
 #include "learner.hpp"
+#include "paxos_node.hpp"
 #include "proposer.hpp"
 
+using namespace std::chrono_literals;
 using dsys::lab10::Acceptor;
 using dsys::lab10::Learner;
 using dsys::lab10::Proposer;
@@ -618,4 +642,710 @@ TEST_CASE(
   again.learn(learn(1, r12, 6, value_of({6})));
   again.learn(learn(2, r12, 6, value_of({6})));
   CHECK(describe(again.take_deliverable()) == std::vector<std::string>{"slot 6 [1:6]"});
+}
+
+// ------------------------------------------------------------ part 4: groups, simulated
+
+namespace {
+
+using dsys::lab10::PaxosNode;
+using dsys::multipaxos::AppendStatus;
+using Duration = dsys::core::Duration;
+using Time = dsys::core::Time;
+using dsys::testing::TestWorld;
+
+// The world's options: links of 1 to 10 ms, no loss (the network after GST).
+constexpr Duration kSyncDelay = 10ms;
+dsys::sim::Options options(std::uint64_t seed, std::string label) {
+  return {.seed = seed,
+          .faults = {.min_delay = 1ms, .max_delay = kSyncDelay},
+          .label = std::move(label)};
+}
+// The longest a message takes once the network is synchronous: a link's delay, a slowed reply
+// (testing::slowed_replies: up to 50 ms), and a margin.
+constexpr Duration kSyncDrain = kSyncDelay + 50ms + 10ms;
+
+// The tests' clients (multipaxos::LogClient) retry a command after kBackoff, waiting up to
+// kCallTimeout for each reply.
+constexpr Duration kClientTimeout = dsys::multipaxos::LogClient::kCallTimeout;
+constexpr Duration kClientBackoff = dsys::multipaxos::LogClient::kBackoff;
+
+// How long after the network becomes synchronous (at `gst`, messages sent before it arriving by
+// gst + drain) a group of n nodes with these options delivers every command a client appends:
+//  - lab 9's detectors agree on the leader by L = gst + leader::stabilisation_bound;
+//  - by L + retry the leader starts a phase 1 above every round (a first one may be refused by a
+//    higher round: a second one, a retry later), each a round trip: 2 (retry + 2 drain);
+//  - phase 2 of a slot and the learns: a retry and two round trips, 2 drain each;
+//  - a client that was waiting on a dead node or a stepped-down leader finds the leader within
+//    n tries (kClientTimeout each, append_wait for a busy answer) and its backoffs.
+Duration liveness_bound(Time gst, Duration drain, std::size_t n, const PaxosNode::Options& o) {
+  using dsys::lab9::FailureDetector;
+  const Duration leader = dsys::leader::stabilisation_bound(
+      gst, drain, FailureDetector::kInitialDelay, FailureDetector::kDelta);
+  const Duration paxos = 2 * (o.retry + 2 * drain) + o.retry + 4 * drain;
+  const Duration client =
+      static_cast<long>(n) * (std::max(kClientTimeout, o.append_wait) + kClientBackoff);
+  return leader + paxos + client;
+}
+
+std::string show(const Command& c) {
+  return fmt::format("{}:{}", c.client, c.sequence);
+}
+
+// Nodes n1..nN of a Multi-Paxos group in a world, with the safety properties checked at every
+// event: at most one value per slot over all nodes and incarnations (every delivered log a
+// prefix of the longest one), no node losing what it delivered at a restart nor delivering a slot
+// twice, only appended commands delivered, and no acceptor breaking a promise or undoing an
+// acceptance that one of its replies revealed. The clients' progress is checked too, once an
+// expectation is set (expect_progress).
+class Cluster {
+ public:
+  Cluster(TestWorld& world, NodeId n, PaxosNode::Options options = {})
+      : world_(world), options_(options) {
+    const auto first = static_cast<dsys::sim::NodeId>(world.node_count());
+    for (NodeId id = 1; id <= n; ++id) peers_[id] = world.address(first + id - 1);
+    for (NodeId id = 1; id <= n; ++id) {
+      PaxosNode::OnDeliver told = [this, id](Slot slot, const Value&) {
+        // (A node crashed in the middle of an event, at its sync, runs on to the event's end,
+        // but as far as the world is concerned it died at the sync: what it does after is not.)
+        if (!world_.is_up(node_.at(id))) return;
+        if (!told_[id].insert(slot).second)
+          twice_ = fmt::format("n{} delivered slot {} twice", id, slot);
+      };
+      node_[id] = world.add_node(fmt::format("n{}", id),
+                                 dsys::core::make_node<PaxosNode>(id, peers_, options_, told));
+      up_.insert(id);
+    }
+    world.set_tap([this](dsys::sim::NodeId from, dsys::sim::NodeId, const dsys::core::Bytes& m) {
+      tap(from, m);
+    });
+    world.add_invariant("lab 10: safety", [this] { return check(); });
+  }
+
+  NodeId size() const { return static_cast<NodeId>(node_.size()); }
+  const PaxosNode::Options& options() const { return options_; }
+  void crash(NodeId id) {
+    world_.note(fmt::format("test: crash n{}", id));
+    world_.crash(node_.at(id));
+    up_.erase(id);
+  }
+  void restart(NodeId id) {
+    world_.note(fmt::format("test: restart n{}", id));
+    world_.restart(node_.at(id));
+    up_.insert(id);
+    checked_[id] = 0;
+    restarted_.insert(id);
+  }
+  // A node the world crashed (world.crash_at_step): no longer up.
+  void crashed_by_world(NodeId id) { up_.erase(id); }
+  bool up(NodeId id) const { return up_.contains(id); }
+  const std::set<NodeId>& up() const { return up_; }
+  dsys::sim::NodeId node(NodeId id) const { return node_.at(id); }
+  const dsys::lab9::Peers& peers() const { return peers_; }
+  const PaxosNode& of(NodeId id) { return world_.service<PaxosNode>(node_.at(id)); }
+
+  // A command a client appends (before it sends it): only those may be delivered.
+  void appended(const Command& c) { appended_.insert({c.client, c.sequence, c.payload}); }
+  // The values every node agrees on so far: slot k's is chosen()[k - 1].
+  const std::vector<Value>& chosen() const { return chosen_; }
+
+  // Every node up has delivered every slot chosen so far, and those hold `commands`.
+  bool converged(std::size_t commands) const {
+    for (NodeId id : up_)
+      if (world_.service<PaxosNode>(node_.at(id)).log().size() < commands) return false;
+    return true;
+  }
+
+  // What each node has (for failure messages).
+  std::string views() {
+    std::string out;
+    for (const auto& [id, node] : node_) {
+      if (!up_.contains(id)) {
+        out += fmt::format("  n{}: down\n", id);
+        continue;
+      }
+      const PaxosNode& p = of(id);
+      const char* state[] = {"idle", "preparing", "leading"};
+      out += fmt::format(
+          "  n{}: trusts {}, proposer {} in round {}, delivered {} slots ({} commands), acceptor "
+          "promised {} and compacted {}\n",
+          id, dsys::leader::to_string(p.leader()), state[static_cast<int>(p.proposer().state())],
+          to_string(p.proposer().round()), p.delivered_values().size(), p.log().size(),
+          to_string(p.acceptor().promised()), p.acceptor().compacted());
+    }
+    return out;
+  }
+
+ private:
+  void tap(dsys::sim::NodeId from, const dsys::core::Bytes& m) {
+    auto h = dsys::rpc::read_header(m);
+    if (!h || h->kind != dsys::rpc::Kind::reply || h->service != dsys::multipaxos::kService ||
+        h->status != 0)
+      return;
+    const auto body = std::string_view(m).substr(dsys::rpc::kHeaderSize);
+    if (h->procedure == dsys::multipaxos::Prepare::kId) {
+      PromiseReply r;
+      if (dsys::rpc::decode(body, r) && r.ok)
+        promised_[r.from] = std::max(promised_[r.from], r.promised);
+    } else if (h->procedure == dsys::multipaxos::Accept::kId) {
+      AcceptedReply r;
+      if (dsys::rpc::decode(body, r) && r.ok) {
+        auto& round = accepted_[r.from][r.slot];
+        round = std::max(round, r.round);
+      }
+    }
+    (void)from;
+  }
+
+  std::string check() {
+    if (!twice_.empty()) return twice_;
+    for (NodeId id : up_) {
+      if (!world_.is_up(node_.at(id))) continue;  // crashed at a step, not noticed yet
+      const PaxosNode& p = of(id);
+      const auto& values = p.delivered_values();
+      if (restarted_.erase(id) && values.size() < delivered_before_[id]) {
+        // (delivered_before_: what it had delivered when last seen up)
+        return fmt::format(
+            "n{} restarted with {} slots delivered, but had delivered {} before its crash: what "
+            "a node delivers must be on its disk first",
+            id, values.size(), delivered_before_[id]);
+      }
+      for (std::size_t k = checked_[id]; k < values.size(); ++k) {
+        const Value& v = values[k];
+        if (k == chosen_.size()) {
+          for (const auto& c : v.commands) {
+            if (!appended_.contains({c.client, c.sequence, c.payload}))
+              return fmt::format(
+                  "n{} delivered command {} (\"{}\") in slot {}, which no client appended", id,
+                  show(c), c.payload, k + 1);
+          }
+          chosen_.push_back(v);
+          who_[k] = id;
+        } else if (!(chosen_[k] == v)) {
+          return fmt::format(
+              "slot {}: n{} delivered {} but n{} delivered {}: two values decided for one slot "
+              "(the delivered logs are not prefixes of one another)",
+              k + 1, id, to_string(v), who_[k], to_string(chosen_[k]));
+        }
+      }
+      checked_[id] = values.size();
+      delivered_before_[id] = values.size();
+      const auto& acceptor = p.acceptor();
+      if (acceptor.promised() < promised_[id]) {
+        return fmt::format("acceptor n{} promised round {} in a reply, and now its promise is {}",
+                           id, to_string(promised_[id]), to_string(acceptor.promised()));
+      }
+      auto& revealed = accepted_[id];
+      for (auto it = revealed.begin(); it != revealed.end();) {
+        if (it->first <= acceptor.compacted()) {
+          it = revealed.erase(it);
+          continue;
+        }
+        auto now = acceptor.accepted(it->first);
+        if (!now || now->round < it->second) {
+          return fmt::format(
+              "acceptor n{} accepted slot {} in round {} in a reply, and now has {} for it", id,
+              it->first, to_string(it->second),
+              now ? "round " + to_string(now->round) : std::string("no acceptance"));
+        }
+        ++it;
+      }
+    }
+    return "";
+  }
+
+  TestWorld& world_;
+  PaxosNode::Options options_;
+  dsys::lab9::Peers peers_;
+  std::map<NodeId, dsys::sim::NodeId> node_;
+  std::set<NodeId> up_, restarted_;
+  std::map<NodeId, std::set<Slot>> told_;  // the slots each node's OnDeliver told, all incarnations
+  std::string twice_;
+  std::map<NodeId, std::size_t> checked_, delivered_before_;
+  std::vector<Value> chosen_;
+  std::map<std::size_t, NodeId> who_;  // who delivered chosen_[k] first
+  std::set<std::tuple<std::uint64_t, std::uint64_t, std::string>> appended_;
+  std::map<NodeId, Round> promised_;                  // revealed by the acceptor's replies
+  std::map<NodeId, std::map<Slot, Round>> accepted_;  // likewise, per slot
+};
+
+// A client of the cluster on a node of its own (multipaxos::LogClient): appends commands id:1 ..
+// id:count (payload "c<id>.<sequence>") one at a time, each until a node answers delivered.
+class Client {
+ public:
+  Client(TestWorld& world, Cluster& cluster, std::uint64_t id, std::uint64_t count)
+      : world_(world), id_(id), count_(count) {
+    node_ = world.add_node(fmt::format("c{}", id),
+                           dsys::core::make_node<Node>(cluster.peers(), id, &cluster, this));
+  }
+  // Its node goes first, with the task that writes here (a test's world outlives its clients).
+  ~Client() {
+    if (world_.is_up(node_)) world_.crash(node_);
+  }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool done() const { return acked_ == count_; }
+  dsys::sim::NodeId node() const { return node_; }
+  std::uint64_t acked() const { return acked_; }
+  std::uint64_t id() const { return id_; }
+  // Since when the command under way has waited (nullopt when done).
+  std::optional<Time> waiting_since() const {
+    return done() ? std::nullopt : std::optional<Time>(started_);
+  }
+
+ private:
+  // The client's node: its LogClient, and the task that appends.
+  struct Node {
+    Node(dsys::core::Context& ctx, dsys::lab9::Peers peers, std::uint64_t id, Cluster* cluster,
+         Client* owner)
+        : log(ctx, std::move(peers), id, 0, [cluster](const Command& c) { cluster->appended(c); }) {
+      ctx.spawn([this, &ctx, owner]() -> dsys::core::Task<void> {
+        for (std::uint64_t s = 1; s <= owner->count_; ++s) {
+          owner->started_ = ctx.now();
+          co_await log.append(fmt::format("c{}.{}", owner->id_, s));
+          ++owner->acked_;
+        }
+      });
+    }
+    dsys::multipaxos::LogClient log;
+  };
+
+  TestWorld& world_;
+  std::uint64_t id_, count_;
+  dsys::sim::NodeId node_ = 0;
+  std::uint64_t acked_ = 0;
+  Time started_{};
+};
+
+// The clients of a test, and the liveness check: from `from` on, no command waits longer than
+// `bound` to be delivered.
+struct Clients {
+  std::vector<std::unique_ptr<Client>> all;
+  Clients(TestWorld& world, Cluster& cluster, std::uint64_t n, std::uint64_t count) {
+    for (std::uint64_t id = 1; id <= n; ++id)
+      all.push_back(std::make_unique<Client>(world, cluster, id, count));
+  }
+  bool done() const {
+    return std::all_of(all.begin(), all.end(), [](const auto& c) { return c->done(); });
+  }
+  std::uint64_t acked() const {
+    std::uint64_t sum = 0;
+    for (const auto& c : all) sum += c->acked();
+    return sum;
+  }
+  void expect_progress(TestWorld& world, Time from, Duration bound) {
+    world.note(fmt::format(
+        "test: from {} ms on, every command is delivered within {} ms",
+        std::chrono::duration_cast<std::chrono::milliseconds>(from.time_since_epoch()).count(),
+        std::chrono::duration_cast<std::chrono::milliseconds>(bound).count()));
+    world.add_invariant("lab 10: liveness", [this, &world, from, bound]() -> std::string {
+      if (world.now() < from) return "";
+      for (const auto& c : all) {
+        auto since = c->waiting_since();
+        if (since && world.now() - std::max(*since, from) > bound) {
+          return fmt::format(
+              "client c{}'s command {} has waited {} ms, more than the bound of {} ms after the "
+              "network became stable: liveness broken",
+              c->id(), c->acked() + 1,
+              std::chrono::duration_cast<std::chrono::milliseconds>(world.now() - *since).count(),
+              std::chrono::duration_cast<std::chrono::milliseconds>(bound).count());
+        }
+      }
+      return "";
+    });
+  }
+};
+
+// Runs until every client is done and every node up has every command (within `limit`).
+void finish(TestWorld& world, Cluster& c, Clients& clients, Duration limit) {
+  const bool done = world.run_until([&] { return clients.done(); }, limit);
+  INFO(c.views());
+  REQUIRE(done);
+  const bool converged = world.run_until([&] { return c.converged(clients.acked()); }, limit);
+  REQUIRE(converged);
+  for (NodeId id : c.up()) {
+    INFO("n" << id);
+    CHECK(c.of(id).log().size() == clients.acked());
+  }
+}
+
+// Every client's commands appear in the log once each, in its order.
+void check_log(const std::vector<Command>& log, std::uint64_t clients, std::uint64_t count) {
+  std::map<std::uint64_t, std::uint64_t> last;
+  for (const auto& c : log) {
+    INFO("command " << show(c));
+    CHECK(c.sequence == last[c.client] + 1);
+    last[c.client] = c.sequence;
+  }
+  for (std::uint64_t id = 1; id <= clients; ++id) CHECK(last[id] == count);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 10: a group of three delivers every command of three clients once, in one order, at "
+    "every node",
+    "[lab10][part4][points:8][timeout:60]") {
+  TestWorld world(options(1013, "lab10-three"));
+  Cluster c(world, 3);
+  Clients clients(world, c, 3, 20);
+  finish(world, c, clients, 60s);
+  check_log(c.of(1).log(), 3, 20);
+  CHECK(c.of(2).log() == c.of(1).log());
+  CHECK(c.of(3).log() == c.of(1).log());
+  INFO("n3, the highest node, leads");
+  CHECK(c.of(3).proposer().state() == Proposer::State::leading);
+}
+
+TEST_CASE(
+    "lab 10: when the leader crashes mid-stream the next one recovers what was accepted, fills "
+    "the gaps with no-ops, and every command is delivered once",
+    "[lab10][part4][points:8][timeout:60]") {
+  TestWorld world(options(1014, "lab10-leader-crash"));
+  Cluster c(world, 3, {.alpha = 8, .batch = 4});
+  Clients clients(world, c, 4, 25);
+  REQUIRE(world.run_until([&] { return clients.acked() >= 20; }, 30s));
+  c.crash(3);
+  REQUIRE(
+      world.run_until([&] { return c.of(2).proposer().state() == Proposer::State::leading; }, 30s));
+  REQUIRE(world.run_until([&] { return clients.acked() >= 60; }, 30s));
+  c.restart(3);
+  finish(world, c, clients, 60s);
+  check_log(c.of(1).log(), 4, 25);
+  CHECK(c.of(3).log() == c.of(1).log());
+  CHECK(c.of(2).log() == c.of(1).log());
+}
+
+TEST_CASE(
+    "lab 10: a node that was down catches up on what it missed, compacted meanwhile, and a "
+    "restart delivers nothing twice",
+    "[lab10][part4][points:8][timeout:60]") {
+  TestWorld world(options(1015, "lab10-catch-up"));
+  Cluster c(world, 3, {.alpha = 4, .batch = 2, .compact_every = 4});
+  c.crash(1);
+  Clients clients(world, c, 2, 30);
+  REQUIRE(world.run_until([&] { return clients.done(); }, 60s));
+  INFO(c.views());
+  INFO("the acceptors up have compacted what they delivered");
+  CHECK(c.of(2).acceptor().compacted() >= 4);
+  CHECK(c.of(3).acceptor().log_records() <= 20);
+  c.restart(1);
+  c.crash(2);
+  c.restart(2);
+  finish(world, c, clients, 60s);
+  check_log(c.of(1).log(), 2, 30);
+  CHECK(c.of(1).log() == c.of(3).log());
+  CHECK(c.of(2).log() == c.of(3).log());
+}
+
+TEST_CASE(
+    "lab 10: a majority goes on without a cut-off leader, and after the heal every node has "
+    "every command",
+    "[lab10][part4][points:8][timeout:60]") {
+  TestWorld world(options(1016, "lab10-partition"));
+  Cluster c(world, 5);
+  Clients clients(world, c, 3, 20);
+  REQUIRE(world.run_until([&] { return clients.acked() >= 10; }, 30s));
+  world.note("test: partition {n1, n2, n3, the clients} | {n4, n5}");
+  std::vector<dsys::sim::NodeId> majority{c.node(1), c.node(2), c.node(3)};
+  for (const auto& client : clients.all) majority.push_back(client->node());
+  world.partition({majority, {c.node(4), c.node(5)}});
+  const std::uint64_t before = clients.acked();
+  REQUIRE(
+      world.run_until([&] { return c.of(3).proposer().state() == Proposer::State::leading; }, 30s));
+  INFO(c.views());
+  REQUIRE(world.run_until([&] { return clients.acked() >= before + 15 || clients.done(); }, 60s));
+  INFO("n5, cut off, delivers nothing new meanwhile");
+  CHECK(c.of(5).log().size() <= before + 3);
+  world.note("test: heal");
+  world.heal();
+  finish(world, c, clients, 60s);
+  check_log(c.of(5).log(), 3, 20);
+  CHECK(c.of(5).log() == c.of(1).log());
+}
+
+// ------------------------------------------------------------ crashes at every step
+
+namespace {
+
+// One run of the sweep: a group of three, one client appending 8 commands; the leader n3 crashes
+// at its `step`-th event (0: the baseline, which counts the steps n3 takes until 5 commands are
+// delivered), restarts 1 s after it is down, and every command must be delivered at every node.
+void leader_crash_at(std::uint64_t step, std::uint64_t* window_steps) {
+  TestWorld world(options(1017, "lab10-sweep"));
+  Cluster c(world, 3, {.alpha = 4, .batch = 2});
+  Clients clients(world, c, 1, 8);
+  const std::uint64_t from = world.steps(c.node(3));
+  if (step == 0) {
+    REQUIRE(world.run_until([&] { return clients.acked() >= 5; }, 30s));
+    *window_steps = world.steps(c.node(3)) - from;
+    return;
+  }
+  world.crash_at_step(c.node(3), from + step);
+  const bool crashed = world.run_until([&] { return !world.is_up(c.node(3)); }, 30s);
+  REQUIRE(crashed);
+  c.crashed_by_world(3);
+  world.run_for(1s);
+  c.restart(3);
+  INFO("n3 crashed at its step " << step);
+  finish(world, c, clients, 60s);
+  check_log(c.of(3).log(), 1, 8);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 10: the leader crashes at every step of its first slots, restarts, and every command "
+    "is still delivered once at every node",
+    "[lab10][part4][points:8][timeout:300]") {
+  std::uint64_t steps = 0;
+  leader_crash_at(0, &steps);
+  INFO("the window has " << steps << " steps of n3");
+  REQUIRE(steps > 0);
+  for (std::uint64_t s = 1; s <= steps; ++s) leader_crash_at(s, nullptr);
+  std::cout << fmt::format("dsys: crashed n3 at each of its {} steps", steps) << std::endl;
+}
+
+// ------------------------------------------------------------ partial synchrony
+
+namespace {
+
+// One random run under partial synchrony: 3 to 5 nodes, 2 clients of 30 commands. Until GST (3
+// to 8 s) the network is asynchronous and unreliable: each link loses up to 30 % of messages,
+// duplicates and reorders some, and delays them up to 200 ms (held back 200 ms more when
+// reordered), and every 0.3 to 3 s a node crashes or restarts, or the group (clients included)
+// is split at random or healed. At GST the partition heals, crashed nodes restart or stay down
+// (at random, a majority up), and links become reliable and fast (1 to 10 ms). From GST + T on
+// (T: liveness_bound), no command waits longer than T; the run lasts at least 3T after GST, and
+// every node up ends with every command.
+void random_scenario(std::uint64_t seed, bool trace) {
+  auto opts = options(seed, "lab10-random");
+  opts.trace = trace;
+  TestWorld world(opts);
+  dsys::core::Rng rng(world.seed() * 37 + 10);
+  const auto n = static_cast<NodeId>(3 + rng.below(3));
+  const Duration max_delay = std::chrono::milliseconds(20 + rng.below(181));
+  world.set_faults({.drop = static_cast<double>(rng.below(31)) / 100.0,
+                    .duplicate = 0.05,
+                    .reorder = 0.05,
+                    .min_delay = 1ms,
+                    .max_delay = max_delay,
+                    .reorder_delay = 200ms});
+  Cluster c(world, n,
+            {.alpha = 1 + rng.below(8),
+             .batch = 1 + rng.below(4),
+             .append_wait = 500ms,
+             .compact_every = 8});
+  Clients clients(world, c, 2, 30);
+  const Time gst = Time(std::chrono::milliseconds(3'000 + rng.below(5'001)));
+  while (world.now() < gst) {
+    world.run_for(
+        std::min<Duration>(std::chrono::milliseconds(300 + rng.below(2700)), gst - world.now()));
+    if (world.now() >= gst) break;
+    std::vector<NodeId> up(c.up().begin(), c.up().end()), down;
+    for (NodeId id = 1; id <= n; ++id)
+      if (!c.up(id)) down.push_back(id);
+    const auto what = rng.below(10);
+    if (what < 3 && up.size() > 1) {
+      c.crash(up[rng.below(up.size())]);
+    } else if (what < 6 && !down.empty()) {
+      c.restart(down[rng.below(down.size())]);
+    } else if (what < 8) {
+      std::vector<dsys::sim::NodeId> a, b;
+      for (NodeId id = 1; id <= n; ++id) (rng.below(2) ? a : b).push_back(c.node(id));
+      for (const auto& client : clients.all) (rng.below(2) ? a : b).push_back(client->node());
+      world.note("test: partition");
+      world.partition({a, b});
+    } else {
+      world.note("test: heal");
+      world.heal();
+    }
+  }
+  world.note("test: GST: heal, no more loss, links of 1 to 10 ms");
+  world.heal();
+  world.set_faults(options(seed, "").faults);
+  for (NodeId id = 1; id <= n; ++id)
+    if (!c.up(id) && rng.below(2) == 0) c.restart(id);
+  for (NodeId id = 1; c.up().size() * 2 <= n; ++id)
+    if (!c.up(id)) c.restart(id);
+  // A message sent before GST arrives by GST + max_delay + the reorder delay (+ a slowed reply).
+  const Duration drain = max_delay + 200ms + kSyncDrain;
+  const Duration bound = liveness_bound(gst, drain, n, c.options());
+  clients.expect_progress(world, gst + bound, bound);
+  world.run_for(gst + 3 * bound - world.now());
+  INFO(n << " nodes, seed " << world.seed() << ", GST at "
+         << gst.time_since_epoch().count() / 1000000 << " ms, bound " << bound.count() / 1000000
+         << " ms");
+  finish(world, c, clients, 3 * bound);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 10: partial synchrony: after random crashes, restarts, partitions, loss and delays "
+    "until GST, every command is delivered within the bound from GST + the bound on, and safety "
+    "holds at every event (20 seeds)",
+    "[lab10][part4][scenario][points:10][timeout:300]") {
+  // ./dsys explore lab10 runs this scenario for many more seeds, in one process
+  // (dsys/testing/scenario.hpp).
+  CHECK(dsys::testing::run_scenario_seeds(20, random_scenario,
+                                          "a command was not delivered in time after GST") == 0);
+}
+
+// ------------------------------------------------------------ real processes
+
+namespace {
+
+// paxos_node processes 1..n on loopback, each with its disk in a directory of the test's own
+// (--dir, kept across a restart), and paxos_client runs against them.
+class PaxosProcesses {
+ public:
+  explicit PaxosProcesses(NodeId n) : n_(n) {
+    for (int attempt = 1;; ++attempt) {
+      const auto ports = dsys::testing::free_ports(n);
+      peers_.clear();
+      for (NodeId id = 1; id <= n; ++id)
+        peers_ += fmt::format("{}{}=127.0.0.1:{}", id == 1 ? "" : ",", id, ports[id - 1]);
+      bool all = true;
+      for (NodeId id = 1; id <= n && all; ++id) all = start(id, attempt < 3);
+      if (all) break;
+      nodes_.clear();  // a port was taken meanwhile: again, with others
+    }
+  }
+  PaxosProcesses(const PaxosProcesses&) = delete;
+  PaxosProcesses& operator=(const PaxosProcesses&) = delete;
+
+  // Starts node `id` on its --dir; false when its port was taken by someone else (and `may_fail`).
+  bool start(NodeId id, bool may_fail = false) {
+    auto p = std::make_unique<dsys::testing::Process>(
+        std::vector<std::string>{std::string(DSYS_APPS_DIR) + "/paxos_node", "--id",
+                                 std::to_string(id), "--peers", peers_, "--dir",
+                                 fmt::format("{}/n{}", dir_.path(), id)},
+        std::vector<std::string>{"TMPDIR=" + dir_.path()});
+    const auto line = p->wait_for_line("listening on", 20s);
+    if (!line && may_fail && p->output().find("in use") != std::string::npos) return false;
+    INFO("paxos_node " << id << ":\n" << p->output());
+    REQUIRE(line);
+    nodes_[id] = std::move(p);
+    return true;
+  }
+  void kill(NodeId id) {
+    nodes_.at(id)->signal(SIGKILL);
+    nodes_.at(id)->wait(20s);
+    nodes_.erase(id);
+  }
+  // paxos_client with these arguments after --peers.
+  std::unique_ptr<dsys::testing::Process> client(std::vector<std::string> args) {
+    args.insert(args.begin(), {std::string(DSYS_APPS_DIR) + "/paxos_client", "--peers", peers_});
+    return std::make_unique<dsys::testing::Process>(
+        std::move(args), std::vector<std::string>{"TMPDIR=" + dir_.path()});
+  }
+  // Node `id`'s log as paxos_client reads it: "1:1 c1.1" lines; waits until it has `count`
+  // commands (or `limit` passes: what it has then).
+  std::vector<std::string> log_of(NodeId id, std::size_t count, Duration limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    std::vector<std::string> lines;
+    do {
+      auto reader = client({"read", "--node", std::to_string(id), "--timeout", "5"});
+      reader->wait(20s);
+      lines.clear();
+      std::istringstream in(reader->output());
+      for (std::string line; std::getline(in, line);)
+        if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])))
+          lines.push_back(line);
+      if (lines.size() >= count) break;
+      std::this_thread::sleep_for(100ms);  // polling another process, with a deadline
+    } while (std::chrono::steady_clock::now() < deadline);
+    return lines;
+  }
+  std::string outputs() const {
+    std::string out;
+    for (const auto& [id, p] : nodes_)
+      out += fmt::format("--- paxos_node {}:\n{}", id, p->output());
+    return out;
+  }
+
+ private:
+  dsys::testing::TempDir dir_{"dsys-paxos"};  // first: removed last, after the processes
+  NodeId n_;
+  std::string peers_;
+  std::map<NodeId, std::unique_ptr<dsys::testing::Process>> nodes_;
+};
+
+// n nodes; a client appends 30 commands; the leader (node n) is SIGKILLed after the 10th, and
+// `also` more nodes after it (a majority stays); the client finishes; the leader restarts on its
+// --dir and ends with the whole log, in order.
+void kill_leader_mid_stream(NodeId n, NodeId also) {
+  PaxosProcesses group(n);
+  auto writer = group.client({"append", "--client", "1", "--count", "30", "--timeout", "60"});
+  INFO("paxos_client:\n" << writer->output());
+  REQUIRE(writer->wait_for_line("appended 1:10 ", 30s));
+  group.kill(n);
+  for (NodeId k = 1; k <= also; ++k) group.kill(n - k);
+  const auto status = writer->wait(90s);
+  INFO(group.outputs());
+  REQUIRE(status == std::optional<int>(0));
+  CHECK(writer->output().find("appended 1:30 at slot") != std::string::npos);
+  group.start(n);
+  std::vector<std::string> want;
+  for (int s = 1; s <= 30; ++s) want.push_back(fmt::format("1:{} c1.{}", s, s));
+  INFO("node " << n << ", restarted on its --dir");
+  CHECK(group.log_of(n, 30, 30s) == want);
+  CHECK(group.log_of(1, 30, 30s) == want);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "lab 10: real paxos_node processes, 3 and then 5, survive a leader SIGKILLed mid-stream, "
+    "and the leader restarted on its --dir has the whole log",
+    "[lab10][part4][processes][points:6][timeout:300]") {
+  SECTION("three nodes, the leader killed") {
+    kill_leader_mid_stream(3, 0);
+  }
+  SECTION("five nodes, the leader and the next killed") {
+    kill_leader_mid_stream(5, 1);
+  }
+}
+
+TEST_CASE("lab 10: paxos_node and paxos_client refuse bad arguments with a usage message",
+          "[lab10][processes]") {
+  const std::string node = std::string(DSYS_APPS_DIR) + "/paxos_node";
+  const std::string client = std::string(DSYS_APPS_DIR) + "/paxos_client";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{node}, "--id is missing"},
+      {{node, "--id", "1"}, "--peers is missing"},
+      {{node, "--id", "4", "--peers", "1=127.0.0.1:1,2=127.0.0.1:2"}, "is not in --peers"},
+      {{node, "--id", "1", "--peers", "1=127.0.0.1:1", "--alpha", "0"}, "--alpha '0' is not"},
+      {{node, "--id", "1", "--peers", "1=127.0.0.1:1", "--batch", "65"}, "--batch '65' is not"},
+      {{node, "--id", "1", "--peers", "1=nowhere"}, "--peers: 1=nowhere"},
+      {{node, "--id", "1", "--peers", "1=127.0.0.1:1", "--dir"}, "--dir needs a value"},
+      {{node, "--frob"}, "unknown argument '--frob'"},
+      {{client, "--peers", "1=127.0.0.1:1"}, "say append or read"},
+      {{client, "--peers", "1=127.0.0.1:1", "append"}, "append needs --client"},
+      {{client, "--peers", "1=127.0.0.1:1", "append", "--client", "0"}, "--client is a number"},
+      {{client, "--peers", "1=127.0.0.1:1", "read", "--node", "2"}, "--node 2 is not in --peers"},
+      {{client, "read"}, "--peers is missing"},
+  };
+  for (const auto& [argv, why] : cases) {
+    dsys::testing::Process p(argv);
+    const auto status = p.wait(20s);
+    INFO(fmt::format("{}", fmt::join(argv, " ")) << "\n" << p.output());
+    CHECK(status == std::optional<int>(2));
+    CHECK(p.output().find(why) != std::string::npos);
+    CHECK(p.output().find("usage:") != std::string::npos);
+  }
+  INFO("a --dir that is a file: a clear error, status 1");
+  dsys::testing::TempDir dir("dsys-paxos-args");
+  const std::string file = dir.path() + "/a-file";
+  std::ofstream(file) << "x";
+  const auto port = dsys::testing::free_ports(1).at(0);
+  dsys::testing::Process p(
+      {node, "--id", "1", "--peers", fmt::format("1=127.0.0.1:{}", port), "--dir", file});
+  const auto status = p.wait(20s);
+  INFO(p.output());
+  CHECK(status.has_value());
+  CHECK(status != std::optional<int>(0));
+  CHECK(p.output().find("paxos_node:") != std::string::npos);
 }

@@ -310,26 +310,9 @@ TEST_CASE(
 
 namespace {
 
-// How long after the network becomes synchronous (at `gst`) the properties must hold, for
-// detectors of timing (d0, delta) that started at time 0 or later, when a message sent before
-// `gst` may take up to `drain` (after it, every message takes less than d0 there and back):
-//  - by S = gst + drain, every message sent before gst has arrived;
-//  - a period grows by delta at most once per period, and each is at least d0 long, so by S a
-//    period is at most D = d0 + k delta, k the most periods d0, d0 + delta, d0 + 2 delta, ...
-//    that fit one after the other before S;
-//  - the period under way at S ends by S + D; the next one starts after S, is at most D + delta
-//    long, and every correct node answers within it: at its end each node suspects exactly
-//    the nodes that are down (or cut off). From then on, nothing changes.
-// One more initial period of slack, for a node that does a little more between periods.
-Duration stabilisation_bound(Time gst, Duration drain, Duration d0, Duration delta) {
-  const Duration s = gst.time_since_epoch() + drain;
-  Duration elapsed{}, period = d0;
-  while (elapsed + period <= s) {
-    elapsed += period;
-    period += delta;
-  }
-  return drain + 2 * period + delta + d0;
-}
+// How long after the network becomes synchronous the properties must hold:
+// leader::stabilisation_bound (dsys/leader/protocol.hpp), which the handout explains.
+using dsys::leader::stabilisation_bound;
 
 // The world's options: links of 1 to 10 ms, no loss: the network after GST.
 constexpr Duration kSyncDelay = 10ms;
@@ -687,27 +670,7 @@ TEST_CASE(
 
 namespace {
 
-// `count` ports on 127.0.0.1 that are free now: bound at once (so they differ), then released
-// for the programs. Another program could take one meanwhile: LeaderProcesses tries again then.
-std::vector<std::uint16_t> free_ports(std::size_t count) {
-  std::vector<int> sockets;
-  std::vector<std::uint16_t> ports;
-  for (std::size_t i = 0; i < count; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = 0;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-    socklen_t length = sizeof address;
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-    ports.push_back(ntohs(address.sin_port));
-    sockets.push_back(fd);
-  }
-  for (int fd : sockets) ::close(fd);
-  return ports;
-}
+using dsys::testing::free_ports;
 
 // leader_node processes 1..n on loopback, each cut off from the ones its partition file lists
 // (the runtime's DSYS_PARTITION_FILE, reread at SIGUSR1).

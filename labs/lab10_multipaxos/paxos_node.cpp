@@ -1,0 +1,113 @@
+// lab 10 part 4: a Multi-Paxos node (paxos_node.hpp says what each function must do).
+#include "paxos_node.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "dsys/core/error.hpp"
+#include "dsys/rpc/marshal.hpp"
+
+namespace dsys::lab10 {
+
+namespace {
+
+std::vector<NodeId> ids_of(const Peers& peers) {
+  std::vector<NodeId> ids;
+  for (const auto& [id, address] : peers) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace
+
+PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options options,
+                     OnDeliver on_deliver)
+    : ctx_(ctx),
+      self_(self),
+      peers_(std::move(peers)),
+      options_(options),
+      on_deliver_(std::move(on_deliver)),
+      ids_(ids_of(peers_)),
+      acceptor_(self_, ctx.storage()),
+      proposer_(self_, ids_, options_.alpha, options_.batch),
+      learner_(ids_),
+      service_(ctx, multipaxos::kService, "multipaxos", {.refuse_other_incarnations = false}),
+      client_service_(ctx, multipaxos::kClientService, "multipaxos_client",
+                      {.refuse_other_incarnations = false}),
+      leader_node_(ctx, self_, peers_, [this](Leader leader) { leader_changed(leader); }),
+      tasks_(ctx) {
+  // TODO(lab10 part 4): read back the delivered log (apply each slot's value again, and make
+  // the learner and the proposer start after it); serve both services' procedures; start
+  // run_retries() in tasks_; tell the proposer whom the leader detector trusts now (it tells
+  // only changes).
+  dsys::unimplemented("PaxosNode::PaxosNode");
+}
+
+core::Task<multipaxos::PromiseReply> PaxosNode::on_prepare(
+    const multipaxos::PrepareRequest& request) {
+  (void)request;
+  dsys::unimplemented("PaxosNode::on_prepare");
+  co_return multipaxos::PromiseReply();
+}
+
+core::Task<multipaxos::AcceptedReply> PaxosNode::on_accept(
+    const multipaxos::AcceptRequest& request) {
+  (void)request;
+  dsys::unimplemented("PaxosNode::on_accept");
+  co_return multipaxos::AcceptedReply();
+}
+
+core::Task<multipaxos::Nothing> PaxosNode::on_learn(const multipaxos::LearnRequest& request) {
+  (void)request;
+  dsys::unimplemented("PaxosNode::on_learn");
+  co_return multipaxos::Nothing();
+}
+
+core::Task<multipaxos::FetchReply> PaxosNode::on_fetch(const multipaxos::FetchRequest& request) {
+  (void)request;
+  dsys::unimplemented("PaxosNode::on_fetch");
+  co_return multipaxos::FetchReply();
+}
+
+core::Task<multipaxos::AppendReply> PaxosNode::on_append(const multipaxos::AppendRequest& request) {
+  (void)request;
+  dsys::unimplemented("PaxosNode::on_append");
+  co_return multipaxos::AppendReply();
+}
+
+core::Task<multipaxos::ReadReply> PaxosNode::on_read(const multipaxos::ReadRequest& request) {
+  (void)request;
+  dsys::unimplemented("PaxosNode::on_read");
+  co_return multipaxos::ReadReply();
+}
+
+void PaxosNode::send_prepare(const multipaxos::PrepareRequest& prepare) {
+  (void)prepare;
+  dsys::unimplemented("PaxosNode::send_prepare");
+}
+
+void PaxosNode::send_accepts(const std::vector<multipaxos::AcceptRequest>& accepts) {
+  (void)accepts;
+  dsys::unimplemented("PaxosNode::send_accepts");
+}
+
+void PaxosNode::fetch_from(NodeId from) {
+  (void)from;
+  dsys::unimplemented("PaxosNode::fetch_from");
+}
+
+void PaxosNode::deliver() {
+  dsys::unimplemented("PaxosNode::deliver");
+}
+
+core::Task<void> PaxosNode::run_retries() {
+  dsys::unimplemented("PaxosNode::run_retries");
+  co_return;
+}
+
+void PaxosNode::leader_changed(Leader leader) {
+  (void)leader;
+  dsys::unimplemented("PaxosNode::leader_changed");
+}
+
+}  // namespace dsys::lab10

@@ -1,0 +1,142 @@
+// lab 10 part 4: a Multi-Paxos node.                            (You edit this file and its .cpp.)
+//
+// One node of a replicated log: lab 9's LeaderNode says who leads, and your acceptor (part 1),
+// proposer (part 2) and learner (part 3) run over the network. It serves Multi-Paxos's procedures
+// (multipaxos::kService: prepare, accept, learn, fetch) to the other nodes and the client
+// procedures (multipaxos::kClientService: append, read) to clients. The paxos_node program runs
+// one as a real process (apps/paxos_node.cpp); the simulated tests run groups of them.
+//
+// What the tests check (tests/lab10_test.cpp), at every event of every simulated run:
+//  - at most one value is delivered for each slot, by all nodes and all their incarnations;
+//  - every node's delivered log is a prefix of every other's (and of its own later ones);
+//  - every command delivered was appended by a client;
+//  - no acceptor breaks a promise or undoes an acceptance that a reply revealed, across restarts;
+// and, once the network has been stable long enough (the handout's "liveness" says how long),
+// that every command a client appends is delivered, and every correct node delivers it.
+//
+// Threading contract: one node; handlers and tasks interleave at their co_awaits only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "acceptor.hpp"
+#include "dsys/core/context.hpp"
+#include "dsys/core/durable_log.hpp"
+#include "dsys/core/task_group.hpp"
+#include "dsys/multipaxos/protocol.hpp"
+#include "dsys/rpc/endpoint.hpp"
+#include "leader_node.hpp"
+#include "learner.hpp"
+#include "proposer.hpp"
+
+namespace dsys::lab10 {
+
+using namespace std::chrono_literals;
+using lab9::Peers;
+using multipaxos::Command;
+
+class PaxosNode {
+ public:
+  struct Options {
+    std::size_t alpha = Proposer::kAlpha;  // the proposer's window
+    std::size_t batch = Proposer::kBatch;  // the most commands in one slot
+    // Every retry period the proposer's retry() goes out, and a follower asks the leader for
+    // what it has delivered since (catching up on what it missed).
+    core::Duration retry = 100ms;
+    // How long an append waits for its command to be delivered before it answers busy.
+    core::Duration append_wait = 2s;
+    // The acceptor compacts what the node delivered once it is this many slots ahead (0: never).
+    Slot compact_every = 32;
+    // Sync the disk (false: the benchmark's "fsync off"; nothing is durable then).
+    bool sync = true;
+  };
+  // How long a call to another node waits for its reply (the RPC layer resends meanwhile).
+  static constexpr core::Duration kCallTimeout = 1s;
+  // The disk key of the delivered log (one record per slot: its Value).
+  static constexpr std::string_view kDeliveredKey = "multipaxos.delivered";
+
+  // Called once per slot delivered, in slot order, after it is on the disk: its value.
+  using OnDeliver = std::function<void(Slot, const Value&)>;
+
+  // Node `self` of the group `peers` (every node, itself included). It reads back what its disk
+  // holds (its acceptor's state and the slots it delivered: none is delivered again), serves
+  // both services, and starts its leader detection and its retry period.
+  PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options options,
+            OnDeliver on_deliver = nullptr);
+  PaxosNode(core::Context& ctx, NodeId self, Peers peers)
+      : PaxosNode(ctx, self, std::move(peers), Options()) {}
+
+  NodeId self() const { return self_; }
+  // The value of every slot delivered, slot 1 first.
+  const std::vector<Value>& delivered_values() const { return values_; }
+  // The commands applied, in order, each once: the replicated log.
+  const std::vector<Command>& log() const { return log_; }
+  Leader leader() const { return leader_node_.leader(); }
+  const Acceptor& acceptor() const { return acceptor_; }
+  const Proposer& proposer() const { return proposer_; }
+  const Learner& learner() const { return learner_; }
+
+ private:
+  // Tested by: the simulated tests of part 4 and the real-process tests.
+  // The handlers of multipaxos::kService. Prepare and accept: the acceptor's reply (a round seen
+  // there that is above the proposer's makes it step down: round_seen). An accept taken is told
+  // to every node's learner (a Learn to each, this one included). Learn: to the learner, then
+  // deliver(). Fetch: the values of the slots delivered from request.from_slot on (at most
+  // kMaxFetch).
+  core::Task<multipaxos::PromiseReply> on_prepare(const multipaxos::PrepareRequest& request);
+  core::Task<multipaxos::AcceptedReply> on_accept(const multipaxos::AcceptRequest& request);
+  core::Task<multipaxos::Nothing> on_learn(const multipaxos::LearnRequest& request);
+  core::Task<multipaxos::FetchReply> on_fetch(const multipaxos::FetchRequest& request);
+  // The handlers of multipaxos::kClientService. Append: a command applied already is answered
+  // delivered (with its slot); a node whose proposer is idle answers not_leader, naming the node
+  // its detector trusts; otherwise the command goes to the proposer, and the reply waits until
+  // it is applied (delivered) or append_wait passes (busy). Read: the log from request.from_index.
+  core::Task<multipaxos::AppendReply> on_append(const multipaxos::AppendRequest& request);
+  core::Task<multipaxos::ReadReply> on_read(const multipaxos::ReadRequest& request);
+
+  // Sends, in the background, a prepare to every node (the replies go to the proposer; a promise
+  // that reports compacted slots this node has not delivered starts a fetch from its sender),
+  // and the accepts to every node (the replies go to the proposer).
+  void send_prepare(const multipaxos::PrepareRequest& prepare);
+  void send_accepts(const std::vector<multipaxos::AcceptRequest>& accepts);
+  // Asks node `from` for the slots it delivered after this node's, in the background: they go to
+  // the learner (decided), then deliver().
+  void fetch_from(NodeId from);
+  // Takes what the learner can deliver: each slot's value on the disk (synced) first, then
+  // applied (its commands not applied before, in order, to log_), then on_deliver_; the waiting
+  // appends are woken, the proposer told delivered(), and the acceptor compacted when due.
+  void deliver();
+  // The retry period, for as long as the node runs: the proposer's retry(), and a fetch: from
+  // the node whose promise said it compacted slots this node has not delivered (until it has
+  // them), else from the leader (when it is another node).
+  core::Task<void> run_retries();
+  // The leader detector's news, for the proposer.
+  void leader_changed(Leader leader);
+
+  core::Context& ctx_;
+  NodeId self_;
+  Peers peers_;
+  Options options_;
+  OnDeliver on_deliver_;
+  std::vector<NodeId> ids_;
+  Acceptor acceptor_;
+  Proposer proposer_;
+  // Your state: the delivered log on the disk (a core::DurableLog under kDeliveredKey), the
+  // values delivered (values_) and the commands applied (log_), per client the highest
+  // sequence number applied and its slot, a core::Notifier for the appends that wait, and an
+  // rpc::Client per node (std::map<NodeId, std::unique_ptr<rpc::Client>>).
+  std::vector<Value> values_;
+  std::vector<Command> log_;
+  Learner learner_;
+  rpc::Service service_;         // after the state above: requests start only once it exists
+  rpc::Service client_service_;  // likewise
+  lab9::LeaderNode leader_node_;
+  core::TaskGroup tasks_;  // last: the retries and the calls, destroyed first
+};
+
+}  // namespace dsys::lab10

@@ -1,0 +1,323 @@
+// lab 10 part 4: a Multi-Paxos node (paxos_node.hpp says what each function must do).
+#include "paxos_node.hpp"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "dsys/core/error.hpp"
+#include "dsys/rpc/marshal.hpp"
+
+namespace dsys::lab10 {
+
+namespace {
+
+std::vector<NodeId> ids_of(const Peers& peers) {
+  std::vector<NodeId> ids;
+  for (const auto& [id, address] : peers) ids.push_back(id);
+  return ids;
+}
+
+}  // namespace
+
+PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options options,
+                     OnDeliver on_deliver)
+    : ctx_(ctx),
+      self_(self),
+      peers_(std::move(peers)),
+      options_(options),
+      on_deliver_(std::move(on_deliver)),
+      ids_(ids_of(peers_)),
+      acceptor_(self_, ctx.storage()),
+      proposer_(self_, ids_, options_.alpha, options_.batch),
+      // SOLUTION BEGIN
+      delivered_log_(ctx, std::string(kDeliveredKey)),
+      delivered_news_(ctx),
+      // SOLUTION END
+      learner_(ids_),
+      service_(ctx, multipaxos::kService, "multipaxos", {.refuse_other_incarnations = false}),
+      client_service_(ctx, multipaxos::kClientService, "multipaxos_client",
+                      {.refuse_other_incarnations = false}),
+      leader_node_(ctx, self_, peers_, [this](Leader leader) { leader_changed(leader); }),
+      tasks_(ctx) {
+  // SOLUTION BEGIN
+  for (const auto& record : delivered_log_.records()) {
+    Value value;
+    if (!rpc::decode(record, value))
+      throw UsageError(
+          fmt::format("node {}: a record of {} does not decode", self_, kDeliveredKey));
+    values_.push_back(std::move(value));
+    apply(values_.size(), values_.back());
+  }
+  learner_ = Learner(ids_, values_.size());
+  proposer_.delivered(values_.size());
+  proposer_.round_seen(acceptor_.promised());  // its next phase 1 goes above it
+  service_.serve<multipaxos::Prepare>(
+      [this](const multipaxos::PrepareRequest& r, const rpc::CallInfo&) { return on_prepare(r); });
+  service_.serve<multipaxos::Accept>(
+      [this](const multipaxos::AcceptRequest& r, const rpc::CallInfo&) { return on_accept(r); });
+  service_.serve<multipaxos::Learn>(
+      [this](const multipaxos::LearnRequest& r, const rpc::CallInfo&) { return on_learn(r); });
+  service_.serve<multipaxos::Fetch>(
+      [this](const multipaxos::FetchRequest& r, const rpc::CallInfo&) { return on_fetch(r); });
+  client_service_.serve<multipaxos::Append>(
+      [this](const multipaxos::AppendRequest& r, const rpc::CallInfo&) { return on_append(r); });
+  client_service_.serve<multipaxos::Read>(
+      [this](const multipaxos::ReadRequest& r, const rpc::CallInfo&) { return on_read(r); });
+  tasks_.spawn([this]() { return run_retries(); });
+  leader_changed(leader_node_.leader());
+  // SOLUTION STUB
+  // // TODO(lab10 part 4): read back the delivered log (apply each slot's value again, and make
+  // // the learner and the proposer start after it); serve both services' procedures; start
+  // // run_retries() in tasks_; tell the proposer whom the leader detector trusts now (it tells
+  // // only changes).
+  // dsys::unimplemented("PaxosNode::PaxosNode");
+  // SOLUTION END
+}
+
+core::Task<multipaxos::PromiseReply> PaxosNode::on_prepare(
+    const multipaxos::PrepareRequest& request) {
+  // SOLUTION BEGIN
+  proposer_.round_seen(request.round);
+  co_return acceptor_.prepare(request);
+  // SOLUTION STUB
+  // (void)request;
+  // dsys::unimplemented("PaxosNode::on_prepare");
+  // co_return multipaxos::PromiseReply();
+  // SOLUTION END
+}
+
+core::Task<multipaxos::AcceptedReply> PaxosNode::on_accept(
+    const multipaxos::AcceptRequest& request) {
+  // SOLUTION BEGIN
+  proposer_.round_seen(request.round);
+  auto reply = acceptor_.accept(request);
+  if (reply.ok) {
+    multipaxos::LearnRequest learn(self_, request.round, request.slot, request.value);
+    for (NodeId to : ids_) {
+      if (to == self_) continue;
+      tasks_.spawn([this, to, learn]() -> core::Task<void> {
+        co_await client(to).call<multipaxos::Learn>(learn, kCallTimeout);
+      });
+    }
+    learner_.learn(learn);
+    deliver();
+  }
+  co_return reply;
+  // SOLUTION STUB
+  // (void)request;
+  // dsys::unimplemented("PaxosNode::on_accept");
+  // co_return multipaxos::AcceptedReply();
+  // SOLUTION END
+}
+
+core::Task<multipaxos::Nothing> PaxosNode::on_learn(const multipaxos::LearnRequest& request) {
+  // SOLUTION BEGIN
+  learner_.learn(request);
+  deliver();
+  co_return multipaxos::Nothing();
+  // SOLUTION STUB
+  // (void)request;
+  // dsys::unimplemented("PaxosNode::on_learn");
+  // co_return multipaxos::Nothing();
+  // SOLUTION END
+}
+
+core::Task<multipaxos::FetchReply> PaxosNode::on_fetch(const multipaxos::FetchRequest& request) {
+  // SOLUTION BEGIN
+  multipaxos::FetchReply reply;
+  reply.from_slot = request.from_slot;
+  for (Slot s = request.from_slot;
+       s <= values_.size() && reply.values.size() < multipaxos::kMaxFetch; ++s)
+    reply.values.push_back(values_[s - 1]);
+  co_return reply;
+  // SOLUTION STUB
+  // (void)request;
+  // dsys::unimplemented("PaxosNode::on_fetch");
+  // co_return multipaxos::FetchReply();
+  // SOLUTION END
+}
+
+core::Task<multipaxos::AppendReply> PaxosNode::on_append(const multipaxos::AppendRequest& request) {
+  // SOLUTION BEGIN
+  const Command& command = request.command;
+  auto applied = [&]() -> std::optional<Slot> {
+    auto it = applied_.find(command.client);
+    if (it == applied_.end() || it->second.first < command.sequence) return std::nullopt;
+    return it->second.second;
+  };
+  multipaxos::AppendReply reply;
+  if (auto slot = applied()) {
+    reply.status = multipaxos::AppendStatus::delivered;
+    reply.slot = *slot;
+    co_return reply;
+  }
+  if (proposer_.state() == Proposer::State::idle) {
+    const Leader leader = leader_node_.leader();
+    reply.status = leader && *leader != self_ ? multipaxos::AppendStatus::not_leader
+                                              : multipaxos::AppendStatus::busy;
+    reply.leader = leader.value_or(0);
+    co_return reply;
+  }
+  send_accepts(proposer_.submit(command));
+  const core::Time deadline = ctx_.now() + options_.append_wait;
+  while (!applied() && ctx_.now() < deadline) co_await delivered_news_.wait_until(deadline);
+  if (auto slot = applied()) {
+    reply.status = multipaxos::AppendStatus::delivered;
+    reply.slot = *slot;
+  }
+  co_return reply;
+  // SOLUTION STUB
+  // (void)request;
+  // dsys::unimplemented("PaxosNode::on_append");
+  // co_return multipaxos::AppendReply();
+  // SOLUTION END
+}
+
+core::Task<multipaxos::ReadReply> PaxosNode::on_read(const multipaxos::ReadRequest& request) {
+  // SOLUTION BEGIN
+  multipaxos::ReadReply reply;
+  reply.from_index = request.from_index;
+  reply.delivered = values_.size();
+  for (std::uint64_t i = request.from_index;
+       i <= log_.size() && reply.commands.size() < multipaxos::kMaxRead; ++i)
+    reply.commands.push_back(log_[i - 1]);
+  co_return reply;
+  // SOLUTION STUB
+  // (void)request;
+  // dsys::unimplemented("PaxosNode::on_read");
+  // co_return multipaxos::ReadReply();
+  // SOLUTION END
+}
+
+void PaxosNode::send_prepare(const multipaxos::PrepareRequest& prepare) {
+  // SOLUTION BEGIN
+  for (NodeId to : ids_) {
+    tasks_.spawn([this, to, prepare]() -> core::Task<void> {
+      auto reply = co_await client(to).call<multipaxos::Prepare>(prepare, kCallTimeout);
+      if (!reply) co_return;
+      if (reply->ok && reply->compacted > learner_.delivered()) {
+        // Slots this node has not delivered were decided and forgotten there: fetch them (again
+        // each retry period, until they are here: a fetch may be lost).
+        behind_ = std::max(behind_, reply->compacted);
+        behind_from_ = to;
+        fetch_from(to);
+      }
+      send_accepts(proposer_.promise(*reply));
+    });
+  }
+  // SOLUTION STUB
+  // (void)prepare;
+  // dsys::unimplemented("PaxosNode::send_prepare");
+  // SOLUTION END
+}
+
+void PaxosNode::send_accepts(const std::vector<multipaxos::AcceptRequest>& accepts) {
+  // SOLUTION BEGIN
+  for (const auto& accept : accepts) {
+    for (NodeId to : ids_) {
+      tasks_.spawn([this, to, accept]() -> core::Task<void> {
+        auto reply = co_await client(to).call<multipaxos::Accept>(accept, kCallTimeout);
+        if (reply) proposer_.accepted(*reply);
+      });
+    }
+  }
+  // SOLUTION STUB
+  // (void)accepts;
+  // dsys::unimplemented("PaxosNode::send_accepts");
+  // SOLUTION END
+}
+
+void PaxosNode::fetch_from(NodeId from) {
+  // SOLUTION BEGIN
+  if (fetching_ || from == self_) return;
+  fetching_ = true;
+  tasks_.spawn([this, from]() -> core::Task<void> {
+    auto reply = co_await client(from).call<multipaxos::Fetch>(
+        multipaxos::FetchRequest(learner_.delivered() + 1), kCallTimeout);
+    fetching_ = false;
+    if (!reply) co_return;
+    for (std::size_t i = 0; i < reply->values.size(); ++i)
+      learner_.decided(reply->from_slot + i, reply->values[i]);
+    deliver();
+    // More than one reply's worth: go on.
+    if (reply->values.size() == multipaxos::kMaxFetch) fetch_from(from);
+  });
+  // SOLUTION STUB
+  // (void)from;
+  // dsys::unimplemented("PaxosNode::fetch_from");
+  // SOLUTION END
+}
+
+void PaxosNode::deliver() {
+  // SOLUTION BEGIN
+  auto ready = learner_.take_deliverable();
+  if (ready.empty()) return;
+  for (const auto& [slot, value] : ready) delivered_log_.append(rpc::encode(value));
+  delivered_log_.sync();
+  for (auto& [slot, value] : ready) {
+    values_.push_back(std::move(value));
+    apply(slot, values_.back());
+    if (on_deliver_) on_deliver_(slot, values_.back());
+  }
+  delivered_news_.notify_all();
+  send_accepts(proposer_.delivered(learner_.delivered()));
+  if (options_.compact_every > 0 &&
+      learner_.delivered() >= acceptor_.compacted() + options_.compact_every)
+    acceptor_.compact(learner_.delivered());
+  // SOLUTION STUB
+  // dsys::unimplemented("PaxosNode::deliver");
+  // SOLUTION END
+}
+
+core::Task<void> PaxosNode::run_retries() {
+  // SOLUTION BEGIN
+  for (;;) {
+    co_await ctx_.sleep_for(options_.retry);
+    auto resend = proposer_.retry();
+    if (resend.prepare) send_prepare(*resend.prepare);
+    send_accepts(resend.accepts);
+    const Leader leader = leader_node_.leader();
+    if (learner_.delivered() < behind_) {
+      fetch_from(behind_from_);
+    } else if (leader && *leader != self_) {
+      fetch_from(*leader);
+    } else if (learner_.highest_decided() > learner_.delivered() && ids_.size() > 1) {
+      // A hole here: ask another node that may have delivered it.
+      fetch_from(ids_[(learner_.delivered() + ids_.size()) % ids_.size()]);
+    }
+  }
+  // SOLUTION STUB
+  // dsys::unimplemented("PaxosNode::run_retries");
+  // co_return;
+  // SOLUTION END
+}
+
+void PaxosNode::leader_changed(Leader leader) {
+  // SOLUTION BEGIN
+  if (auto prepare = proposer_.leader_changed(leader)) send_prepare(*prepare);
+  // SOLUTION STUB
+  // (void)leader;
+  // dsys::unimplemented("PaxosNode::leader_changed");
+  // SOLUTION END
+}
+
+// SOLUTION BEGIN
+rpc::Client& PaxosNode::client(NodeId to) {
+  auto& c = clients_[to];
+  if (!c) c = std::make_unique<rpc::Client>(rpc::Endpoint::of(ctx_), peers_.at(to), false);
+  return *c;
+}
+
+void PaxosNode::apply(Slot slot, const Value& value) {
+  for (const auto& command : value.commands) {
+    auto& [sequence, at] = applied_[command.client];
+    if (command.sequence <= sequence) continue;  // applied already (a retried append)
+    sequence = command.sequence;
+    at = slot;
+    log_.push_back(command);
+  }
+}
+// SOLUTION END
+
+}  // namespace dsys::lab10
