@@ -50,7 +50,7 @@ class Acceptor {
   // a bug, not a fault: it throws.
   Acceptor(NodeId self, core::Storage& disk);
 
-  // Tested by: "lab 10: the acceptor promises ...", "... restarts ...".
+  // Tested by: "lab 10: the acceptor promises a round ...", "... keeps every promise ...".
   // Phase 1b. If request.round is at least the promise (a prepare resent with the same round is
   // promised again), the promise becomes request.round and the reply is ok, carrying every slot
   // at or after max(request.from_slot, compacted() + 1) accepted so far, in slot order, with the
@@ -58,7 +58,7 @@ class Acceptor {
   // (from), the request's round, the promise after the request (promised), and compacted().
   PromiseReply prepare(const PrepareRequest& request);
 
-  // Tested by: "lab 10: the acceptor accepts ...", "... restarts ...".
+  // Tested by: "lab 10: the acceptor accepts unless ...", "... keeps every promise ...".
   // Phase 2b. If request.round is at least the promise, the acceptor takes it: the promise
   // becomes request.round, and the slot's acceptance becomes (request.round, request.value)
   // (a slot at or below compacted() is decided already: nothing about it is stored; the same
@@ -67,7 +67,7 @@ class Acceptor {
   // promise after the request (promised).
   AcceptedReply accept(const AcceptRequest& request);
 
-  // Tested by: "lab 10: compaction ...".
+  // Tested by: "lab 10: compaction forgets decided slots ...".
   // Slots 1..upto are decided, and this node has delivered them: the acceptor forgets their
   // acceptances (compacted() becomes upto, if that is more; durable before it returns), and its
   // log drops the longest run of records at its front whose slots are all at or below

@@ -39,12 +39,14 @@ PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options optio
   // TODO(lab10 part 4): read back the delivered log (apply each slot's value again, and make
   // the learner and the proposer start after it); serve both services' procedures; start
   // run_retries() in tasks_; tell the proposer whom the leader detector trusts now (it tells
-  // only changes).
+  // only changes). Members that need the context (the DurableLog, the Notifier) go in the
+  // initializer list above, in the order they are declared.
   dsys::unimplemented("PaxosNode::PaxosNode");
 }
 
 core::Task<multipaxos::PromiseReply> PaxosNode::on_prepare(
     const multipaxos::PrepareRequest& request) {
+  // TODO(lab10 part 4): on_prepare, as paxos_node.hpp says.
   (void)request;
   dsys::unimplemented("PaxosNode::on_prepare");
   co_return multipaxos::PromiseReply();
@@ -52,60 +54,71 @@ core::Task<multipaxos::PromiseReply> PaxosNode::on_prepare(
 
 core::Task<multipaxos::AcceptedReply> PaxosNode::on_accept(
     const multipaxos::AcceptRequest& request) {
+  // TODO(lab10 part 4): on_accept, as paxos_node.hpp says.
   (void)request;
   dsys::unimplemented("PaxosNode::on_accept");
   co_return multipaxos::AcceptedReply();
 }
 
 core::Task<multipaxos::Nothing> PaxosNode::on_learn(const multipaxos::LearnRequest& request) {
+  // TODO(lab10 part 4): on_learn, as paxos_node.hpp says.
   (void)request;
   dsys::unimplemented("PaxosNode::on_learn");
   co_return multipaxos::Nothing();
 }
 
 core::Task<multipaxos::FetchReply> PaxosNode::on_fetch(const multipaxos::FetchRequest& request) {
+  // TODO(lab10 part 4): on_fetch, as paxos_node.hpp says.
   (void)request;
   dsys::unimplemented("PaxosNode::on_fetch");
   co_return multipaxos::FetchReply();
 }
 
 core::Task<multipaxos::AppendReply> PaxosNode::on_append(const multipaxos::AppendRequest& request) {
+  // TODO(lab10 part 4): on_append, as paxos_node.hpp says.
   (void)request;
   dsys::unimplemented("PaxosNode::on_append");
   co_return multipaxos::AppendReply();
 }
 
 core::Task<multipaxos::ReadReply> PaxosNode::on_read(const multipaxos::ReadRequest& request) {
+  // TODO(lab10 part 4): on_read, as paxos_node.hpp says.
   (void)request;
   dsys::unimplemented("PaxosNode::on_read");
   co_return multipaxos::ReadReply();
 }
 
 void PaxosNode::send_prepare(const multipaxos::PrepareRequest& prepare) {
+  // TODO(lab10 part 4): send_prepare, as paxos_node.hpp says.
   (void)prepare;
   dsys::unimplemented("PaxosNode::send_prepare");
 }
 
 void PaxosNode::send_accepts(const std::vector<multipaxos::AcceptRequest>& accepts) {
+  // TODO(lab10 part 4): send_accepts, as paxos_node.hpp says.
   (void)accepts;
   dsys::unimplemented("PaxosNode::send_accepts");
 }
 
 void PaxosNode::fetch_from(NodeId from) {
+  // TODO(lab10 part 4): fetch_from, as paxos_node.hpp says.
   (void)from;
   dsys::unimplemented("PaxosNode::fetch_from");
 }
 
 void PaxosNode::deliver() {
+  // TODO(lab10 part 4): deliver, as paxos_node.hpp says.
   dsys::unimplemented("PaxosNode::deliver");
 }
 
 core::Task<void> PaxosNode::run_retries() {
+  // TODO(lab10 part 4): run_retries, as paxos_node.hpp says.
   dsys::unimplemented("PaxosNode::run_retries");
   co_return;
 }
 
 void PaxosNode::leader_changed(Leader leader) {
+  // TODO(lab10 part 4): leader_changed, as paxos_node.hpp says.
   (void)leader;
   dsys::unimplemented("PaxosNode::leader_changed");
 }

@@ -66,7 +66,8 @@ class Proposer {
   // proposals (their clients try again). Otherwise nothing changes (nullopt).
   std::optional<PrepareRequest> leader_changed(Leader leader);
 
-  // Tested by: "lab 10: the proposer takes ...", "... fills gaps ...", "... steps down ...".
+  // Tested by: "lab 10: a proposer that gets a majority ...", "... does not propose slots ...",
+  // "... steps down ...".
   // A promise. One that refuses, naming a round above this one, is round_seen(). One for another
   // round, or while not preparing, changes nothing. One that is ok for this round is counted
   // once per acceptor; at a majority of `nodes`, phase 1 ends and the proposer leads. It then
@@ -76,7 +77,7 @@ class Proposer {
   // if none reported it. Then, as submit() does, the queued commands the window allows.
   std::vector<AcceptRequest> promise(const PromiseReply& reply);
 
-  // Tested by: "lab 10: the proposer steps down ...".
+  // Tested by: "lab 10: a proposer steps down ...".
   // An accepted reply: one that refuses, naming a round above this one, is round_seen().
   // Nothing else: the proposer learns of decisions through delivered().
   void accepted(const AcceptedReply& reply);
@@ -87,7 +88,7 @@ class Proposer {
   // forgotten). Either way the highest round seen is remembered, for the next phase 1.
   void round_seen(Round round);
 
-  // Tested by: "lab 10: the proposer pipelines ...", "... batches ...".
+  // Tested by: "lab 10: a leading proposer has at most alpha slots ...".
   // A client's command. Idle: ignored (its node tells the client who leads). Otherwise queued,
   // and, while leading, the result is the accepts of the new slots the window allows: a new slot
   // s is proposed only while s <= delivered() + alpha; each takes up to `batch` queued commands,
@@ -100,7 +101,7 @@ class Proposer {
   // it allows (as submit()). A slot at or below delivered() changes nothing.
   std::vector<AcceptRequest> delivered(Slot slot);
 
-  // Tested by: "lab 10: the proposer retries ...".
+  // Tested by: "lab 10: a proposer resends its prepare ...".
   // Called once per retry period: what to send again (lost messages are resent, never given up).
   // Preparing: the same prepare. Leading: the accepts of every slot proposed and not yet
   // delivered, in slot order. Idle while the detector's last news named this node (it stepped

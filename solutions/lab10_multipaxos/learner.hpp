@@ -39,7 +39,7 @@ class Learner {
   // delivered slots 1..delivered already (0: none; after a restart, what its node kept).
   Learner(std::vector<NodeId> nodes, Slot delivered = 0);
 
-  // Tested by: "lab 10: the learner decides ...", "... delivers in order ...".
+  // Tested by: "lab 10: the learner decides a slot ...", "... delivers decided values ...".
   // A learn from the acceptor learn.from: it accepted learn.value for learn.slot in learn.round.
   // Once learns from a majority of `nodes` (more than half; each acceptor counted once, however
   // often it repeats itself) name the same round for the slot, the slot is decided with that
@@ -47,7 +47,7 @@ class Learner {
   // already, changes nothing.
   void learn(const LearnRequest& learn);
 
-  // Tested by: "lab 10: the learner delivers in order ...".
+  // Tested by: "lab 10: the learner delivers decided values ...".
   // The slot's value is known to be decided some other way (state transfer: another node
   // delivered it). A slot delivered or decided already is left as it is.
   void decided(Slot slot, Value value);

@@ -70,7 +70,8 @@ PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options optio
   // // TODO(lab10 part 4): read back the delivered log (apply each slot's value again, and make
   // // the learner and the proposer start after it); serve both services' procedures; start
   // // run_retries() in tasks_; tell the proposer whom the leader detector trusts now (it tells
-  // // only changes).
+  // // only changes). Members that need the context (the DurableLog, the Notifier) go in the
+  // // initializer list above, in the order they are declared.
   // dsys::unimplemented("PaxosNode::PaxosNode");
   // SOLUTION END
 }
@@ -81,6 +82,7 @@ core::Task<multipaxos::PromiseReply> PaxosNode::on_prepare(
   proposer_.round_seen(request.round);
   co_return acceptor_.prepare(request);
   // SOLUTION STUB
+  // // TODO(lab10 part 4): on_prepare, as paxos_node.hpp says.
   // (void)request;
   // dsys::unimplemented("PaxosNode::on_prepare");
   // co_return multipaxos::PromiseReply();
@@ -105,6 +107,7 @@ core::Task<multipaxos::AcceptedReply> PaxosNode::on_accept(
   }
   co_return reply;
   // SOLUTION STUB
+  // // TODO(lab10 part 4): on_accept, as paxos_node.hpp says.
   // (void)request;
   // dsys::unimplemented("PaxosNode::on_accept");
   // co_return multipaxos::AcceptedReply();
@@ -117,6 +120,7 @@ core::Task<multipaxos::Nothing> PaxosNode::on_learn(const multipaxos::LearnReque
   deliver();
   co_return multipaxos::Nothing();
   // SOLUTION STUB
+  // // TODO(lab10 part 4): on_learn, as paxos_node.hpp says.
   // (void)request;
   // dsys::unimplemented("PaxosNode::on_learn");
   // co_return multipaxos::Nothing();
@@ -132,6 +136,7 @@ core::Task<multipaxos::FetchReply> PaxosNode::on_fetch(const multipaxos::FetchRe
     reply.values.push_back(values_[s - 1]);
   co_return reply;
   // SOLUTION STUB
+  // // TODO(lab10 part 4): on_fetch, as paxos_node.hpp says.
   // (void)request;
   // dsys::unimplemented("PaxosNode::on_fetch");
   // co_return multipaxos::FetchReply();
@@ -168,6 +173,7 @@ core::Task<multipaxos::AppendReply> PaxosNode::on_append(const multipaxos::Appen
   }
   co_return reply;
   // SOLUTION STUB
+  // // TODO(lab10 part 4): on_append, as paxos_node.hpp says.
   // (void)request;
   // dsys::unimplemented("PaxosNode::on_append");
   // co_return multipaxos::AppendReply();
@@ -184,6 +190,7 @@ core::Task<multipaxos::ReadReply> PaxosNode::on_read(const multipaxos::ReadReque
     reply.commands.push_back(log_[i - 1]);
   co_return reply;
   // SOLUTION STUB
+  // // TODO(lab10 part 4): on_read, as paxos_node.hpp says.
   // (void)request;
   // dsys::unimplemented("PaxosNode::on_read");
   // co_return multipaxos::ReadReply();
@@ -207,6 +214,7 @@ void PaxosNode::send_prepare(const multipaxos::PrepareRequest& prepare) {
     });
   }
   // SOLUTION STUB
+  // // TODO(lab10 part 4): send_prepare, as paxos_node.hpp says.
   // (void)prepare;
   // dsys::unimplemented("PaxosNode::send_prepare");
   // SOLUTION END
@@ -223,6 +231,7 @@ void PaxosNode::send_accepts(const std::vector<multipaxos::AcceptRequest>& accep
     }
   }
   // SOLUTION STUB
+  // // TODO(lab10 part 4): send_accepts, as paxos_node.hpp says.
   // (void)accepts;
   // dsys::unimplemented("PaxosNode::send_accepts");
   // SOLUTION END
@@ -244,6 +253,7 @@ void PaxosNode::fetch_from(NodeId from) {
     if (reply->values.size() == multipaxos::kMaxFetch) fetch_from(from);
   });
   // SOLUTION STUB
+  // // TODO(lab10 part 4): fetch_from, as paxos_node.hpp says.
   // (void)from;
   // dsys::unimplemented("PaxosNode::fetch_from");
   // SOLUTION END
@@ -266,6 +276,7 @@ void PaxosNode::deliver() {
       learner_.delivered() >= acceptor_.compacted() + options_.compact_every)
     acceptor_.compact(learner_.delivered());
   // SOLUTION STUB
+  // // TODO(lab10 part 4): deliver, as paxos_node.hpp says.
   // dsys::unimplemented("PaxosNode::deliver");
   // SOLUTION END
 }
@@ -288,6 +299,7 @@ core::Task<void> PaxosNode::run_retries() {
     }
   }
   // SOLUTION STUB
+  // // TODO(lab10 part 4): run_retries, as paxos_node.hpp says.
   // dsys::unimplemented("PaxosNode::run_retries");
   // co_return;
   // SOLUTION END
@@ -297,6 +309,7 @@ void PaxosNode::leader_changed(Leader leader) {
   // SOLUTION BEGIN
   if (auto prepare = proposer_.leader_changed(leader)) send_prepare(*prepare);
   // SOLUTION STUB
+  // // TODO(lab10 part 4): leader_changed, as paxos_node.hpp says.
   // (void)leader;
   // dsys::unimplemented("PaxosNode::leader_changed");
   // SOLUTION END

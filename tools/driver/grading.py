@@ -167,7 +167,7 @@ def register(commands):
         description="Run LAB's simulated graded tests under many schedules (seeds, PCT, or every "
                     "choice up to depth D); a failing one is shrunk and saved in explore/LAB/ with "
                     "its diagram and a replay line (tools/explore.py). A lab with a scenario test "
-                    "(\"scenario\": true in labs.json: labs 7, 8 and 9) runs it for --runs seeds "
+                    "(\"scenario\": true in labs.json: labs 7 to 10) runs it for --runs seeds "
                     "(10000) on the release build (its own build: minutes, the first time) and "
                     "prints each failing seed's replay line.")
     p.add_argument("lab", metavar="LAB", type=common.lab_name)
