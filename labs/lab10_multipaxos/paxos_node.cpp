@@ -10,16 +10,6 @@
 
 namespace dsys::lab10 {
 
-namespace {
-
-std::vector<NodeId> ids_of(const Peers& peers) {
-  std::vector<NodeId> ids;
-  for (const auto& [id, address] : peers) ids.push_back(id);
-  return ids;
-}
-
-}  // namespace
-
 PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options options,
                      OnDeliver on_deliver)
     : ctx_(ctx),
@@ -27,7 +17,7 @@ PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options optio
       peers_(std::move(peers)),
       options_(options),
       on_deliver_(std::move(on_deliver)),
-      ids_(ids_of(peers_)),
+      ids_(lab9::ids_of(peers_)),
       acceptor_(self_, ctx.storage()),
       proposer_(self_, ids_, options_.alpha, options_.batch),
       learner_(ids_),

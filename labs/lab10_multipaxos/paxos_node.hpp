@@ -48,19 +48,20 @@ class PaxosNode {
     // Every retry period the proposer's retry() goes out, and a follower asks the leader for
     // what it has delivered since (catching up on what it missed).
     core::Duration retry = 100ms;
-    // How long an append waits for its command to be delivered before it answers busy.
-    core::Duration append_wait = 2s;
+    // How long an append waits for its command to be delivered before it answers busy (less than
+    // the clients' multipaxos::LogClient::kCallTimeout, so that they hear the busy).
+    core::Duration append_wait = 500ms;
     // The acceptor compacts what the node delivered once it is this many slots ahead (0: never).
     Slot compact_every = 32;
-    // Sync the disk (false: the benchmark's "fsync off"; nothing is durable then).
-    bool sync = true;
   };
   // How long a call to another node waits for its reply (the RPC layer resends meanwhile).
   static constexpr core::Duration kCallTimeout = 1s;
   // The disk key of the delivered log (one record per slot: its Value).
   static constexpr std::string_view kDeliveredKey = "multipaxos.delivered";
 
-  // Called once per slot delivered, in slot order, after it is on the disk: its value.
+  // Called once per slot delivered, in slot order, after it is on the disk: its value. (Slots
+  // read back from the disk at a restart were told by the incarnation that delivered them: they
+  // are not told again.)
   using OnDeliver = std::function<void(Slot, const Value&)>;
 
   // Node `self` of the group `peers` (every node, itself included). It reads back what its disk
@@ -85,7 +86,8 @@ class PaxosNode {
   // Tested by: the simulated tests of part 4 and the real-process tests.
   // The handlers of multipaxos::kService. Prepare and accept: the acceptor's reply (a round seen
   // there that is above the proposer's makes it step down: round_seen). An accept taken is told
-  // to every node's learner (a Learn to each, this one included). Learn: to the learner, then
+  // to every node's learner (a Learn to each other node, and straight to its own learner, then
+  // deliver()). Learn: to the learner, then
   // deliver(). Fetch: the values of the slots delivered from request.from_slot on (at most
   // kMaxFetch).
   core::Task<multipaxos::PromiseReply> on_prepare(const multipaxos::PrepareRequest& request);
@@ -95,13 +97,18 @@ class PaxosNode {
   // The handlers of multipaxos::kClientService. Append: a command applied already is answered
   // delivered (with its slot); a node whose proposer is idle answers not_leader, naming the node
   // its detector trusts; otherwise the command goes to the proposer, and the reply waits until
-  // it is applied (delivered) or append_wait passes (busy). Read: the log from request.from_index.
+  // it is applied (delivered) or append_wait passes (busy; a command the proposer dropped when
+  // it stepped down is never applied: the client sends it again). Read: the log from
+  // request.from_index.
   core::Task<multipaxos::AppendReply> on_append(const multipaxos::AppendRequest& request);
   core::Task<multipaxos::ReadReply> on_read(const multipaxos::ReadRequest& request);
 
-  // Sends, in the background, a prepare to every node (the replies go to the proposer; a promise
-  // that reports compacted slots this node has not delivered starts a fetch from its sender),
-  // and the accepts to every node (the replies go to the proposer).
+  // send_prepare: first to this node's own acceptor, at once (its promise is then on the disk:
+  // a restarted node picks its next round above it, so no round is ever used twice, by two
+  // incarnations, for two values), its reply to the proposer; then, in the background, to every
+  // other node (the replies go to the proposer; a promise that reports compacted slots this node
+  // has not delivered starts a fetch from its sender). send_accepts: every accept to every node,
+  // in the background (the replies go to the proposer).
   void send_prepare(const multipaxos::PrepareRequest& prepare);
   void send_accepts(const std::vector<multipaxos::AcceptRequest>& accepts);
   // Asks node `from` for the slots it delivered after this node's, in the background: they go to
@@ -112,8 +119,9 @@ class PaxosNode {
   // appends are woken, the proposer told delivered(), and the acceptor compacted when due.
   void deliver();
   // The retry period, for as long as the node runs: the proposer's retry(), and a fetch: from
-  // the node whose promise said it compacted slots this node has not delivered (until it has
-  // them), else from the leader (when it is another node).
+  // the node whose promise said it compacted slots this node has not delivered, until it has
+  // them (from the other nodes in turn once that one fails to answer); else from the leader
+  // (when it is another node); else, when the learner has a hole, from the other nodes in turn.
   core::Task<void> run_retries();
   // The leader detector's news, for the proposer.
   void leader_changed(Leader leader);

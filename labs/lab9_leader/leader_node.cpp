@@ -9,16 +9,6 @@
 
 namespace dsys::lab9 {
 
-namespace {
-
-std::vector<NodeId> ids_of(const Peers& peers) {
-  std::vector<NodeId> ids;
-  for (const auto& [id, address] : peers) ids.push_back(id);
-  return ids;
-}
-
-}  // namespace
-
 LeaderNode::LeaderNode(core::Context& ctx, NodeId self, Peers peers, OnLeader on_leader,
                        core::Duration initial_delay, core::Duration delta)
     : ctx_(ctx),

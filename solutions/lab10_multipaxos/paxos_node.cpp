@@ -10,16 +10,6 @@
 
 namespace dsys::lab10 {
 
-namespace {
-
-std::vector<NodeId> ids_of(const Peers& peers) {
-  std::vector<NodeId> ids;
-  for (const auto& [id, address] : peers) ids.push_back(id);
-  return ids;
-}
-
-}  // namespace
-
 PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options options,
                      OnDeliver on_deliver)
     : ctx_(ctx),
@@ -27,7 +17,7 @@ PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options optio
       peers_(std::move(peers)),
       options_(options),
       on_deliver_(std::move(on_deliver)),
-      ids_(ids_of(peers_)),
+      ids_(lab9::ids_of(peers_)),
       acceptor_(self_, ctx.storage()),
       proposer_(self_, ids_, options_.alpha, options_.batch),
       // SOLUTION BEGIN
@@ -199,7 +189,9 @@ core::Task<multipaxos::ReadReply> PaxosNode::on_read(const multipaxos::ReadReque
 
 void PaxosNode::send_prepare(const multipaxos::PrepareRequest& prepare) {
   // SOLUTION BEGIN
+  send_accepts(proposer_.promise(acceptor_.prepare(prepare)));
   for (NodeId to : ids_) {
+    if (to == self_) continue;
     tasks_.spawn([this, to, prepare]() -> core::Task<void> {
       auto reply = co_await client(to).call<multipaxos::Prepare>(prepare, kCallTimeout);
       if (!reply) co_return;
@@ -245,7 +237,10 @@ void PaxosNode::fetch_from(NodeId from) {
     auto reply = co_await client(from).call<multipaxos::Fetch>(
         multipaxos::FetchRequest(learner_.delivered() + 1), kCallTimeout);
     fetching_ = false;
-    if (!reply) co_return;
+    if (!reply) {
+      if (from == behind_from_) behind_from_ = 0;  // down, or cut off: try others
+      co_return;
+    }
     for (std::size_t i = 0; i < reply->values.size(); ++i)
       learner_.decided(reply->from_slot + i, reply->values[i]);
     deliver();
@@ -288,14 +283,19 @@ core::Task<void> PaxosNode::run_retries() {
     auto resend = proposer_.retry();
     if (resend.prepare) send_prepare(*resend.prepare);
     send_accepts(resend.accepts);
+    // Another node in turn (one that may be down is not asked for ever).
+    auto another = [this] {
+      NodeId id = ids_[++fetch_turn_ % ids_.size()];
+      return id != self_ ? id : ids_[++fetch_turn_ % ids_.size()];
+    };
     const Leader leader = leader_node_.leader();
     if (learner_.delivered() < behind_) {
-      fetch_from(behind_from_);
+      // Slots compacted elsewhere: from the node that said so, or, once it failed, any other.
+      fetch_from(behind_from_ != 0 ? behind_from_ : another());
     } else if (leader && *leader != self_) {
       fetch_from(*leader);
     } else if (learner_.highest_decided() > learner_.delivered() && ids_.size() > 1) {
-      // A hole here: ask another node that may have delivered it.
-      fetch_from(ids_[(learner_.delivered() + ids_.size()) % ids_.size()]);
+      fetch_from(another());  // a hole here: ask another node that may have delivered it
     }
   }
   // SOLUTION STUB

@@ -20,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "dsys/core/context.hpp"
 #include "dsys/core/task_group.hpp"
@@ -32,6 +33,13 @@ namespace dsys::lab9 {
 
 // Every node of a group by id, this one included: where each is reached.
 using Peers = std::map<NodeId, core::Address>;
+
+// The ids of a group, in increasing order.
+inline std::vector<NodeId> ids_of(const Peers& peers) {
+  std::vector<NodeId> ids;
+  for (const auto& [id, address] : peers) ids.push_back(id);
+  return ids;
+}
 
 class LeaderNode {
  public:

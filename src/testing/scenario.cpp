@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <iostream>
@@ -41,6 +43,32 @@ std::uint64_t run_scenario_seeds(std::uint64_t default_seeds,
   }
   std::cout << fmt::format("dsys-scenario: {} runs, {} failed", count, failed) << std::endl;
   return failed;
+}
+
+void faults_until(sim::World& world, core::Rng& rng, core::Time gst, const GroupFaults& group) {
+  while (world.now() < gst) {
+    world.run_for(std::min<core::Duration>(std::chrono::milliseconds(300 + rng.below(2700)),
+                                           gst - world.now()));
+    if (world.now() >= gst) break;
+    std::vector<std::uint32_t> up, down;
+    for (std::uint32_t id = 1; id <= group.n; ++id) (group.up(id) ? up : down).push_back(id);
+    const auto what = rng.below(10);
+    if (what < 3 && up.size() > 1) {
+      group.crash(up[rng.below(up.size())]);
+    } else if (what < 6 && !down.empty()) {
+      group.restart(down[rng.below(down.size())]);
+    } else if (what < 8) {
+      std::vector<sim::NodeId> a, b;
+      for (std::uint32_t id = 1; id <= group.n; ++id)
+        (rng.below(2) ? a : b).push_back(group.node(id));
+      for (sim::NodeId other : group.others) (rng.below(2) ? a : b).push_back(other);
+      world.note("test: partition");
+      world.partition({a, b});
+    } else {
+      world.note("test: heal");
+      world.heal();
+    }
+  }
 }
 
 }  // namespace dsys::testing

@@ -13,7 +13,8 @@
 //                            higher round, and answers (phase 2b: accepted, or refused with its
 //                            promise).
 //   learn(round, slot, v)    an acceptor tells every learner each value it accepted; a learner
-//                            decides a slot's value on a majority of learns for one (round, v).
+//                            decides a slot's value on a majority of learns of one round (a
+//                            round proposes one value a slot: rounds are never reused).
 //   fetch(from)              state transfer: the values a node has delivered from slot `from`
 //                            on (a node that missed slots another has forgotten catches up).
 //

@@ -12,6 +12,11 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <vector>
+
+#include "dsys/core/rng.hpp"
+#include "dsys/core/time.hpp"
+#include "dsys/sim/world.hpp"
 
 namespace dsys::testing {
 
@@ -26,5 +31,21 @@ namespace dsys::testing {
 std::uint64_t run_scenario_seeds(std::uint64_t default_seeds,
                                  const std::function<void(std::uint64_t seed, bool traced)>& one,
                                  std::string_view unexplained);
+
+// The faults of a partial-synchrony scenario before GST (labs 9 and 10), on a group of nodes
+// numbered 1..n that the test crashes and restarts itself (it keeps its own books).
+struct GroupFaults {
+  std::uint32_t n = 0;
+  std::function<bool(std::uint32_t)> up;           // is group node `id` up?
+  std::function<void(std::uint32_t)> crash;        // crash it (the test notes it in the trace)
+  std::function<void(std::uint32_t)> restart;      // restart it
+  std::function<sim::NodeId(std::uint32_t)> node;  // its node in the world
+  std::vector<sim::NodeId> others;  // nodes that are split with the group (clients), never crashed
+};
+
+// Runs `world` until `gst`; every 0.3 to 3 s (as `rng` chooses) one of: a node that is up crashes
+// (when more than one is up), one that is down restarts, the group and `others` are split in two
+// at random, or the partition heals. Returns at `gst`, with whatever partition and crashes it left.
+void faults_until(sim::World& world, core::Rng& rng, core::Time gst, const GroupFaults& group);
 
 }  // namespace dsys::testing

@@ -1132,36 +1132,18 @@ void random_scenario(std::uint64_t seed, bool trace) {
                     .min_delay = 1ms,
                     .max_delay = max_delay,
                     .reorder_delay = 200ms});
-  Cluster c(world, n,
-            {.alpha = 1 + rng.below(8),
-             .batch = 1 + rng.below(4),
-             .append_wait = 500ms,
-             .compact_every = 8});
+  Cluster c(world, n, {.alpha = 1 + rng.below(8), .batch = 1 + rng.below(4), .compact_every = 8});
   Clients clients(world, c, 2, 30);
   const Time gst = Time(std::chrono::milliseconds(3'000 + rng.below(5'001)));
-  while (world.now() < gst) {
-    world.run_for(
-        std::min<Duration>(std::chrono::milliseconds(300 + rng.below(2700)), gst - world.now()));
-    if (world.now() >= gst) break;
-    std::vector<NodeId> up(c.up().begin(), c.up().end()), down;
-    for (NodeId id = 1; id <= n; ++id)
-      if (!c.up(id)) down.push_back(id);
-    const auto what = rng.below(10);
-    if (what < 3 && up.size() > 1) {
-      c.crash(up[rng.below(up.size())]);
-    } else if (what < 6 && !down.empty()) {
-      c.restart(down[rng.below(down.size())]);
-    } else if (what < 8) {
-      std::vector<dsys::sim::NodeId> a, b;
-      for (NodeId id = 1; id <= n; ++id) (rng.below(2) ? a : b).push_back(c.node(id));
-      for (const auto& client : clients.all) (rng.below(2) ? a : b).push_back(client->node());
-      world.note("test: partition");
-      world.partition({a, b});
-    } else {
-      world.note("test: heal");
-      world.heal();
-    }
-  }
+  std::vector<dsys::sim::NodeId> client_nodes;
+  for (const auto& client : clients.all) client_nodes.push_back(client->node());
+  dsys::testing::faults_until(world, rng, gst,
+                              {.n = n,
+                               .up = [&](NodeId id) { return c.up(id); },
+                               .crash = [&](NodeId id) { c.crash(id); },
+                               .restart = [&](NodeId id) { c.restart(id); },
+                               .node = [&](NodeId id) { return c.node(id); },
+                               .others = client_nodes});
   world.note("test: GST: heal, no more loss, links of 1 to 10 ms");
   world.heal();
   world.set_faults(options(seed, "").faults);

@@ -617,28 +617,12 @@ void random_scenario(std::uint64_t seed, bool trace) {
   world.set_faults(asynchronous);
   Group g(world, n);
   const Time gst = Time(std::chrono::milliseconds(10'000 + rng.below(10'001)));
-  while (world.now() < gst) {
-    world.run_for(
-        std::min<Duration>(std::chrono::milliseconds(300 + rng.below(2700)), gst - world.now()));
-    if (world.now() >= gst) break;
-    std::vector<NodeId> up(g.up().begin(), g.up().end()), down;
-    for (NodeId id = 1; id <= n; ++id)
-      if (!g.up(id)) down.push_back(id);
-    const auto what = rng.below(10);
-    if (what < 3 && up.size() > 1) {
-      g.crash(up[rng.below(up.size())]);
-    } else if (what < 6 && !down.empty()) {
-      g.restart(down[rng.below(down.size())]);
-    } else if (what < 8) {
-      std::vector<dsys::sim::NodeId> a, b;
-      for (NodeId id = 1; id <= n; ++id) (rng.below(2) ? a : b).push_back(g.node(id));
-      world.note("test: partition");
-      world.partition({a, b});
-    } else {
-      world.note("test: heal");
-      world.heal();
-    }
-  }
+  dsys::testing::faults_until(world, rng, gst,
+                              {.n = n,
+                               .up = [&](NodeId id) { return g.up(id); },
+                               .crash = [&](NodeId id) { g.crash(id); },
+                               .restart = [&](NodeId id) { g.restart(id); },
+                               .node = [&](NodeId id) { return g.node(id); }});
   world.note("test: GST: heal, no more loss, links of 1 to 10 ms");
   world.heal();
   world.set_faults(options(seed, "").faults);
