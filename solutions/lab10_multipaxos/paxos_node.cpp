@@ -198,8 +198,10 @@ void PaxosNode::send_prepare(const multipaxos::PrepareRequest& prepare) {
       if (reply->ok && reply->compacted > learner_.delivered()) {
         // Slots this node has not delivered were decided and forgotten there: fetch them (again
         // each retry period, until they are here: a fetch may be lost).
-        behind_ = std::max(behind_, reply->compacted);
-        behind_from_ = to;
+        if (reply->compacted > behind_ || behind_from_ == 0) {
+          behind_ = std::max(behind_, reply->compacted);
+          behind_from_ = to;
+        }
         fetch_from(to);
       }
       send_accepts(proposer_.promise(*reply));
@@ -241,9 +243,12 @@ void PaxosNode::fetch_from(NodeId from) {
       if (from == behind_from_) behind_from_ = 0;  // down, or cut off: try others
       co_return;
     }
+    const Slot before = learner_.delivered();
     for (std::size_t i = 0; i < reply->values.size(); ++i)
       learner_.decided(reply->from_slot + i, reply->values[i]);
     deliver();
+    // It has nothing this node lacks (it restarted from an older disk?): try others.
+    if (from == behind_from_ && learner_.delivered() == before) behind_from_ = 0;
     // More than one reply's worth: go on.
     if (reply->values.size() == multipaxos::kMaxFetch) fetch_from(from);
   });
@@ -294,8 +299,11 @@ core::Task<void> PaxosNode::run_retries() {
       fetch_from(behind_from_ != 0 ? behind_from_ : another());
     } else if (leader && *leader != self_) {
       fetch_from(*leader);
-    } else if (learner_.highest_decided() > learner_.delivered() && ids_.size() > 1) {
-      fetch_from(another());  // a hole here: ask another node that may have delivered it
+    } else if (ids_.size() > 1) {
+      // The leader itself (or a node that trusts no one) may lack slots others decided: a
+      // higher round's leader decided them while this one was cut off, and their learns were
+      // lost. Nothing else would tell it: ask another node in turn.
+      fetch_from(another());
     }
   }
   // SOLUTION STUB

@@ -119,9 +119,11 @@ class PaxosNode {
   // appends are woken, the proposer told delivered(), and the acceptor compacted when due.
   void deliver();
   // The retry period, for as long as the node runs: the proposer's retry(), and a fetch: from
-  // the node whose promise said it compacted slots this node has not delivered, until it has
-  // them (from the other nodes in turn once that one fails to answer); else from the leader
-  // (when it is another node); else, when the learner has a hole, from the other nodes in turn.
+  // the node whose promise said it compacted the most slots this node has not delivered, until
+  // it has them (from the other nodes in turn once that one fails to answer or has nothing
+  // new); else from the leader (when it is another node); else (this node leads, or trusts no
+  // one) from the other nodes in turn: a leader may lack slots that a higher round decided
+  // while it was cut off, and nothing else would tell it.
   core::Task<void> run_retries();
   // The leader detector's news, for the proposer.
   void leader_changed(Leader leader);
