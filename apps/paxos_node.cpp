@@ -11,6 +11,9 @@
 //                   restarted node then starts empty, as a new acceptor: give --dir to restart)
 //   --alpha N       at most N slots proposed beyond what it delivered (1 to 1000; default 8)
 //   --batch N       at most N commands in one slot (1 to 64; default 16)
+//   --fsync on|off  off: its disk is never fsynced (./dsys bench multipaxos's "fsync off": what
+//                   it wrote survives a SIGKILL of the node, not a crash of the machine); default
+//                   on
 //
 // Prints "paxos_node: listening on ADDR" once it listens, then "leader: N" at each change of the
 // leader it trusts. Clients use paxos_client. Runs until SIGINT or SIGTERM (exit status 0). Bad
@@ -33,14 +36,16 @@ namespace {
 int usage(std::string_view why) {
   std::cerr << fmt::format(
       "paxos_node: {}\nusage: paxos_node --id I --peers ID=ADDR,ID=ADDR,... [--dir DIR] "
-      "[--alpha N] [--batch N] [--listen ADDR] [--announce ADDR]\n"
+      "[--alpha N] [--batch N] [--fsync on|off] [--listen ADDR] [--announce ADDR]\n"
       "  one node of a Multi-Paxos replicated log (lab 10)\n"
       "  --id I: this node's id (a number from 1), one of the list's\n"
       "  --peers: every node of the group, this one included, the same list for every node;\n"
       "  this node listens at its own ADDR unless --listen says otherwise\n"
       "  --dir DIR: its disk, kept across restarts (default: a temporary one)\n"
       "  --alpha N: slots on their way at once (1 to 1000, default {}); --batch N: commands a "
-      "slot (1 to {}, default {})\n{}",
+      "slot (1 to {}, default {})\n"
+      "  --fsync off: never fsync its disk (benchmarks; a machine crash may lose what it "
+      "wrote)\n{}",
       why, dsys::lab10::Proposer::kAlpha, dsys::multipaxos::kMaxBatch,
       dsys::lab10::Proposer::kBatch, dsys::apps::kNodeAddressUsage);
   return 2;
@@ -51,7 +56,8 @@ int run(int argc, char** argv) {
   dsys::apps::NodeAddress own;
   if (auto why = dsys::apps::take_node_address(args, own); !why.empty()) return usage(why);
   dsys::apps::GroupArgs group;
-  if (auto why = dsys::apps::take_group_args(args, group, {"--dir", "--alpha", "--batch"});
+  if (auto why =
+          dsys::apps::take_group_args(args, group, {"--dir", "--alpha", "--batch", "--fsync"});
       !why.empty())
     return usage(why);
   dsys::lab10::PaxosNode::Options node_options;
@@ -70,6 +76,13 @@ int run(int argc, char** argv) {
     }
     node_options.batch = *batch;
   }
+  bool fsync = true;
+  if (group.options.contains("--fsync")) {
+    const std::string& value = group.options.at("--fsync");
+    if (value != "on" && value != "off")
+      return usage(fmt::format("--fsync '{}' is neither on nor off", value));
+    fsync = value == "on";
+  }
   const dsys::net::HostPort mine = group.peers.at(group.self);
   try {
     auto options = dsys::net::Options::from_environment();
@@ -77,6 +90,7 @@ int run(int argc, char** argv) {
     dsys::apps::apply(options, own.listen.value_or(mine), own.announce.value_or(mine));
     options.stop_on_signals = true;
     if (group.options.contains("--dir")) options.storage_dir = group.options.at("--dir");
+    options.fsync = fsync;
     dsys::lab9::Peers addresses;
     for (const auto& [id, address] : group.peers) addresses.emplace(id, address.address());
     dsys::net::Runtime runtime(options, dsys::core::make_node<dsys::lab10::PaxosNode>(

@@ -61,6 +61,9 @@ def _read(path, root, labs):
         for field, kind in CHECKS.items():
             if not isinstance(entry["checks"].get(field), kind):
                 raise ManifestError(f"{where}: 'checks' needs '{field}', a {kind.__name__}")
+        explore_runs = entry["checks"].get("ci_explore", 0)
+        if not isinstance(explore_runs, int) or isinstance(explore_runs, bool) or explore_runs < 0:
+            raise ManifestError(f"{where}: 'checks.ci_explore' is a number of runs (0: none)")
         name = entry["name"]
         if not re.fullmatch(r"lab[0-9a-z]+", name) or not re.fullmatch(r"[a-z0-9_]+", entry["dir"]):
             raise ManifestError(f"{where}: a lab's name is labN and its dir lower-case letters, digits and _")

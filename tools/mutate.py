@@ -20,12 +20,14 @@ then graded on the seed sweep's seeds (DSYS_SEED=1..N, 20 by default), by the la
 graded tests (its real-process tests would start the reference's programs: they are not run):
   - seed 1, every test: the points each takes away (the kill matrix);
   - seeds 2..N, the tests that failed on seed 1 first, then the others, until one fails.
-A mutant survives a seed when it loses no points on it. With --explore RUNS, ./dsys explore's
-random strategy also runs RUNS runs of the mutant's tests (seeds from 100001), and can find what
-grading missed.
+A mutant survives a seed when it loses no points on it. With --explore RUNS, ./dsys explore also
+runs RUNS runs of the mutant's tests (seeds from 100001; a lab with a scenario test: that test's
+seeds, as ./dsys explore picks; else random schedules), and can find what grading missed.
 
 --ci: the lab's CI subset only (its "checks": {"ci_mutants": [...]} in labs.json), seeds 1..N (2 by default), each seed's tests tried from
-the shortest time limit up until one fails: what ./dsys test runs.
+the shortest time limit up until one fails: what ./dsys test runs. A lab whose checks give
+"ci_explore": RUNS also has each of those mutants explored RUNS runs (as --explore), and explore
+must find it: the test that shows ./dsys explore finds a catalogued bug.
 
 It prints the kill matrix (mutant x test: X lost the test's points on seed 1, a number is the
 first later seed it failed, . passed every seed it ran), writes it as JSON (DIR/mutate/LAB.json,
@@ -257,11 +259,14 @@ def judge(mutant, tests, seeds, quick, trace_dir, pool):
     }
 
 
-def explore(mutant, lab, runs, jobs, out):
-    """./dsys explore's random strategy on the mutant's program: what it found."""
+def explore(mutant, lab, runs, jobs, out, scenario):
+    """./dsys explore on the mutant's program, as ./dsys explore picks its strategy (a lab with a
+    scenario test: that test's seeds; else random schedules of every test): what it found."""
     command = [sys.executable, os.path.join(KIT, "tools", "explore.py"), "--tests", mutant["program"],
                "--runs", str(runs), "--seed", str(EXPLORE_SEED), "--jobs", str(jobs),
                "--out", os.path.join(out, lab, mutant["name"]), "--no-shrink"]
+    if scenario:
+        command += ["--strategy", "scenario"]
     start = time.monotonic()
     done = subprocess.run(command, capture_output=True, text=True, errors="replace")
     lines = (done.stdout + done.stderr).strip().splitlines()
@@ -376,7 +381,7 @@ def main(argv=None):
           f"(only the files each changes compile)", flush=True)
     build_all(args.build, targets, args.jobs)
 
-    results, survivors = {}, []
+    results, survivors, unexplored = {}, [], []
     trace_dir = os.path.join(args.build, "mutate", "traces")
     with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         for lab, mutants in chosen.items():
@@ -386,8 +391,12 @@ def main(argv=None):
             for m in mutants:
                 print(f"mutate: {lab} {m['name']}: {m['what']}", flush=True)
                 judge(m, tests, seeds, args.ci, trace_dir, pool)
-                if args.explore:
-                    explore(m, lab, args.explore, args.jobs, os.path.join(args.build, "mutate", "explore"))
+                runs = args.explore or (table[lab]["checks"].get("ci_explore", 0) if args.ci else 0)
+                if runs:
+                    explore(m, lab, runs, args.jobs, os.path.join(args.build, "mutate", "explore"),
+                            table[lab].get("scenario", False))
+                    if args.ci and not m["explore"]["found"]:
+                        unexplored.append(f"{lab} {m['name']}: explore found nothing in {runs} runs")
             survivors += report(lab, tests, skipped, mutants, seeds)
             results[lab] = {
                 "seeds": seeds, "quick": args.ci,
@@ -404,7 +413,9 @@ def main(argv=None):
     count = sum(len(ms) for ms in chosen.values())
     print(f"\nmutate: {count - len(survivors)} of {count} mutants killed on every seed "
           f"({time.monotonic() - start:.0f} s); the matrix as JSON: {shown(path)}")
-    sys.exit(1 if survivors else 0)
+    for line in unexplored:
+        print(f"mutate: {line} (labs.json: checks.ci_explore)")
+    sys.exit(1 if survivors or unexplored else 0)
 
 
 if __name__ == "__main__":

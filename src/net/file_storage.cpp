@@ -64,7 +64,8 @@ void fsync_directory(const std::filesystem::path& dir) {
 
 }  // namespace
 
-FileStorage::FileStorage(std::filesystem::path dir) : dir_(std::move(dir)) {
+FileStorage::FileStorage(std::filesystem::path dir, bool fsync)
+    : dir_(std::move(dir)), fsync_(fsync) {
   std::filesystem::create_directories(dir_);
   // A KEY.tmp is a write that a crash interrupted before its rename: the old KEY still stands.
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
@@ -98,7 +99,7 @@ void FileStorage::write(std::string_view key, std::string_view value) {
     fail(what, tmp, error);
   };
   if (const int error = write_all(fd, value); error != 0) give_up("write", error, true);
-  if (::fsync(fd) != 0) give_up("fsync", errno, true);
+  if (fsync_ && ::fsync(fd) != 0) give_up("fsync", errno, true);
   if (::close(fd) != 0) give_up("close", errno, false);
   if (::rename(tmp.c_str(), path.c_str()) != 0) give_up("rename to " + path.string(), errno, false);
   forget(std::string(key));
@@ -151,13 +152,13 @@ void FileStorage::sync() {
   while (!appended_.empty()) {
     auto it = appended_.begin();
     const auto path = dir_ / it->first;
-    fsync_or_throw(it->second, path);
+    if (fsync_) fsync_or_throw(it->second, path);
     const int fd = it->second;
     appended_.erase(it);
     close_or_throw(fd, path);
   }
   if (dirty_dir_) {
-    fsync_directory(dir_);
+    if (fsync_) fsync_directory(dir_);
     dirty_dir_ = false;
   }
 }

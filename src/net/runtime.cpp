@@ -232,7 +232,7 @@ class Runtime::Impl final : public core::Host {
       : options_(std::move(options)),
         start_(Clock::now()),
         rng_(options_.seed ? *options_.seed : std::random_device{}()),
-        storage_(std::make_unique<FileStorage>(storage_dir())),
+        storage_(std::make_unique<FileStorage>(storage_dir(), options_.fsync)),
         acceptor_(io_),
         listening_(options_.listen_port ? listen() : Address()),
         announced_(announced_address()),

@@ -228,10 +228,15 @@ TEST_CASE("decoding cut or damaged logs never fails and never returns a record n
 
 // ---------------------------------------------------------------- FileStorage (real files)
 
-TEST_CASE("file storage writes, appends, reads, lists and removes keys", "[storage]") {
+TEST_CASE(
+    "file storage writes, appends, reads, lists and removes keys, with fsync on and off (what it "
+    "wrote is there for the next FileStorage of the directory either way)",
+    "[storage]") {
+  const bool fsync = GENERATE(true, false);
+  INFO("fsync " << (fsync ? "on" : "off"));
   TempDir dir;
   {
-    dsys::net::FileStorage disk(dir.path());
+    dsys::net::FileStorage disk(dir.path(), fsync);
     disk.write("a", "one");
     disk.append("log", "x");
     disk.append("log", "yz");

@@ -63,13 +63,16 @@ def packages():
     beside the default g++ 11, which ./dsys then configures with. The optional ones are not needed
     to build: without them, what needs them says it is skipped (chromium: the diagram's test in a
     real browser and ./dsys bench diagram; clang-format and clang-tidy: ./dsys check;
-    iproute2 and nftables: ./dsys cluster, its network namespaces and real faults)."""
+    iproute2 and nftables: ./dsys cluster, its network namespaces and real faults; etcd-server:
+    ./dsys bench multipaxos's side-by-side etcd cluster)."""
     if distro() == "ubuntu":
         return (["libboost-dev", "libboost-serialization-dev", "libfmt-dev", "catch2", "libfuse3-dev",
-                 "fuse3", "cmake", "make", "g++-12", "pkg-config", "python3"], ["iproute2", "nftables"])
+                 "fuse3", "cmake", "make", "g++-12", "pkg-config", "python3"],
+                ["iproute2", "nftables", "etcd-server"])
     return (["libboost1.81-dev", "libboost-serialization1.81-dev", "libfmt-dev", "catch2",
              "libfuse3-dev", "fuse3", "cmake", "make", "g++", "pkg-config", "python3"],
-            ["chromium", "fonts-liberation", "clang-format", "clang-tidy", "iproute2", "nftables"])
+            ["chromium", "fonts-liberation", "clang-format", "clang-tidy", "iproute2", "nftables",
+             "etcd-server"])
 
 
 def missing(names):

@@ -9,7 +9,7 @@ import sys
 from . import common
 from .common import ROOT, die, say
 
-BENCHMARKS = ("rpc", "sim", "fs", "locks", "rsm", "diagram", "linearizability")
+BENCHMARKS = ("rpc", "sim", "fs", "locks", "rsm", "multipaxos", "diagram", "linearizability")
 
 
 def declaring_lab(program):
@@ -81,7 +81,7 @@ def cmd_bench(args):
         targets = [program]
     common.build(args.preset, sorted(set(targets)), quiet=True)
     say(f"bench {args.name} ({args.preset} build)")
-    if owner:  # a lab's benchmark (labs.json: lab 5's bench_locks, lab 8's bench_rsm)
+    if owner:  # a lab's benchmark (labs.json: lab 5's bench_locks, lab 8's bench_rsm, lab 10's ...)
         lab = owner
         directory, chosen = reference_or_student(rows, lab, program)
         print(f"({lab}'s code from build/{args.preset}/{chosen})", flush=True)
@@ -191,11 +191,14 @@ def register(commands):
         description="Run a benchmark on the release build (--preset: another). fs: yfs of each "
                     "lab beside an in-memory FUSE file system and tmpfs; locks: lab 4's and lab 5's lock RPCs for lab 4's "
                     "workloads; rsm: lock+unlock pairs/s through lab 8's replicas, a lock's hand-off "
-                    "beside lab 5's server, and the fail-over; diagram: a 100,000-event run's diagram "
+                    "beside lab 5's server, and the fail-over; multipaxos: commands/s through lab 10's "
+                    "3 nodes (alpha, batching, fsync) beside 3 etcd members, and the fail-over; "
+                    "diagram: a 100,000-event run's diagram "
                     "in headless Chromium; linearizability: the checker on 1,000 and 10,000 "
                     "operations; rpc, sim: the library's RPCs over TCP and the simulated world. "
                     "Options after the name go to the benchmark (fs: --all-cpus, --samples N; rsm: "
-                    "--clients N, --seconds S; diagram: --events N).")
+                    "--clients N, --seconds S; multipaxos: --clients N,N, --seconds S, --etcd PATH|none; "
+                    "diagram: --events N).")
     p.add_argument("--preset", choices=common.PRESETS, default="release",
                    help="the build (default release; CI runs each briefly on dev, DSYS_BENCH_BRIEF=1)")
     p.add_argument("name", choices=BENCHMARKS)

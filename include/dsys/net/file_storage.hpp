@@ -25,9 +25,11 @@ namespace dsys::net {
 // sync() throws, what is durable is unknown (the kernel may have dropped the dirty pages): the
 // node should stop, as if it had crashed.
 // At start, KEY.tmp files left by a crash in the middle of a write are removed.
+// With `fsync` false (a benchmark's "fsync off"), nothing is fsynced: what sync() promised then
+// survives a crash of the process (the kernel has it), not one of the machine.
 class FileStorage final : public core::Storage {
  public:
-  explicit FileStorage(std::filesystem::path dir);
+  explicit FileStorage(std::filesystem::path dir, bool fsync = true);
   ~FileStorage() override;
   FileStorage(const FileStorage&) = delete;
   FileStorage& operator=(const FileStorage&) = delete;
@@ -45,6 +47,7 @@ class FileStorage final : public core::Storage {
   static void check(std::string_view key);
   void forget(const std::string& key);  // closes the file appended to, without fsyncing it
   std::filesystem::path dir_;
+  bool fsync_;
   std::map<std::string, int> appended_;  // files appended to since the last sync: key -> fd
   bool dirty_dir_ = false;
 };

@@ -71,8 +71,11 @@ struct Options {
   // others reach it, when that is not where it listens (it listens on 0.0.0.0, or behind a
   // forwarder). Port 0: the port it listens on. None: where it listens. Needs listen_port.
   std::optional<core::Address> announce;
-  std::string storage_dir;     // the node's disk; empty: a fresh temporary directory,
-                               // removed with the Runtime
+  std::string storage_dir;  // the node's disk; empty: a fresh temporary directory,
+                            // removed with the Runtime
+  // false: the disk never fsyncs (benchmarks: what a sync promised survives a crash of the
+  // process, not of the machine; see FileStorage).
+  bool fsync = true;
   unsigned lossy_percent = 0;  // lose, and separately duplicate, N % of messages
   // A test's partition knob (the classic tester's): a file naming peers ("PORT" or
   // "A.B.C.D:PORT", separated by spaces or lines) whose messages this node drops, both those it

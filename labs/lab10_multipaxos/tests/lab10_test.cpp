@@ -1335,6 +1335,7 @@ TEST_CASE("lab 10: paxos_node and paxos_client refuse bad arguments with a usage
       {{node, "--id", "4", "--peers", "1=127.0.0.1:1,2=127.0.0.1:2"}, "is not in --peers"},
       {{node, "--id", "1", "--peers", "1=127.0.0.1:1", "--alpha", "0"}, "--alpha '0' is not"},
       {{node, "--id", "1", "--peers", "1=127.0.0.1:1", "--batch", "65"}, "--batch '65' is not"},
+      {{node, "--id", "1", "--peers", "1=127.0.0.1:1", "--fsync", "maybe"}, "neither on nor off"},
       {{node, "--id", "1", "--peers", "1=nowhere"}, "--peers: 1=nowhere"},
       {{node, "--id", "1", "--peers", "1=127.0.0.1:1", "--dir"}, "--dir needs a value"},
       {{node, "--frob"}, "unknown argument '--frob'"},
