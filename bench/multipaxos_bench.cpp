@@ -646,25 +646,46 @@ int main(int argc, char** argv) {
       }
       row("etcd 3 members (fsync on)", etcd_figures);
     }
-    const Config best{true, 8, 16};
+    const Config kit_default{true, 8, 16};  // Proposer::kAlpha, kBatch
     if (!etcd_figures.empty()) {
-      const auto& ours = results.at(best.name());
-      std::string ratios;
-      bool ahead = true;
-      for (std::size_t k = 0; k < counts.size(); ++k) {
-        const double r =
-            ours[k].per_second(seconds) / std::max(etcd_figures[k].per_second(seconds), 1e-9);
-        ratios += fmt::format("{}{} clients {:.2f}x", k ? ", " : "", counts[k], r);
-        ahead = ahead && r > 1.0;
+      // Each fsync-on configuration against etcd, at every client count: the kit's defaults
+      // first, then the one that is ahead by the most at its worst count.
+      auto ratios_of = [&](const Config& config) {
+        std::vector<double> out;
+        for (std::size_t k = 0; k < counts.size(); ++k) {
+          out.push_back(results.at(config.name())[k].per_second(seconds) /
+                        std::max(etcd_figures[k].per_second(seconds), 1e-9));
+        }
+        return out;
+      };
+      auto show = [&](const std::vector<double>& ratios) {
+        std::string out;
+        for (std::size_t k = 0; k < counts.size(); ++k)
+          out += fmt::format("{}{} clients {:.2f}x", k ? ", " : "", counts[k], ratios[k]);
+        return out;
+      };
+      std::optional<Config> best;
+      double best_worst = 0;
+      for (const auto& config : configs) {
+        if (!config.fsync) continue;
+        const auto r = ratios_of(config);
+        const double worst = *std::min_element(r.begin(), r.end());
+        if (!best || worst > best_worst) {
+          best = config;
+          best_worst = worst;
+        }
       }
+      fmt::print("\nours / etcd, with fsync on in both:\n  {} (the defaults): {}\n",
+                 kit_default.name(), show(ratios_of(kit_default)));
+      if (best && best->name() != kit_default.name())
+        fmt::print("  {} (the best): {}\n", best->name(), show(ratios_of(*best)));
       fmt::print(
-          "\nours ({}) / etcd, with fsync on in both: {}\n"
-          "goal: ahead of etcd with fsync on, at each client count: {}\n",
-          best.name(), ratios, ahead ? "met" : "NOT met");
+          "goal: ahead of etcd with fsync on, at every client count, in one configuration: {}\n",
+          best_worst > 1.0 ? "met, by " + best->name() : std::string("NOT met"));
     }
     // The fail-over.
     const int failover_seconds = brief ? 3 : std::max(seconds, 6);
-    PaxosGroup nodes(fmt::format("{}/failover", root.path()), best);
+    PaxosGroup nodes(fmt::format("{}/failover", root.path()), kit_default);
     int killed = 0;
     const Figures failover = run_clients(
         {here() + "/bench_multipaxos", "--paxos-client", nodes.peers()}, most, next_id,
@@ -680,7 +701,7 @@ int main(int argc, char** argv) {
     fmt::print(
         "\nfail-over ({}, {} clients, {} s): leader n{} SIGKILLed a third of the way through; "
         "the longest pause a client saw: {} ms ({} commands delivered in all)\n",
-        best.name(), most, failover_seconds, killed, failover.max_gap_ms, failover.ops);
+        kit_default.name(), most, failover_seconds, killed, failover.max_gap_ms, failover.ops);
   } catch (const std::exception& e) {
     std::cerr << "bench_multipaxos: " << e.what() << "\n";
     status = 1;

@@ -53,6 +53,10 @@ class PaxosNode {
     core::Duration append_wait = 500ms;
     // The acceptor compacts what the node delivered once it is this many slots ahead (0: never).
     Slot compact_every = 32;
+    // How long the slots deliver() takes may wait for their delivered log's sync (one fsync for
+    // all the slots taken meanwhile; 0: after the current event). A deliver() that syncs at once
+    // is correct too, and may ignore it.
+    core::Duration delivered_sync = 5ms;
   };
   // How long a call to another node waits for its reply (the RPC layer resends meanwhile).
   static constexpr core::Duration kCallTimeout = 1s;
@@ -94,12 +98,13 @@ class PaxosNode {
   core::Task<multipaxos::AcceptedReply> on_accept(const multipaxos::AcceptRequest& request);
   core::Task<multipaxos::Nothing> on_learn(const multipaxos::LearnRequest& request);
   core::Task<multipaxos::FetchReply> on_fetch(const multipaxos::FetchRequest& request);
-  // The handlers of multipaxos::kClientService. Append: a command applied already is answered
-  // delivered (with its slot); a node whose proposer is idle answers not_leader, naming the node
-  // its detector trusts; otherwise the command goes to the proposer, and the reply waits until
-  // it is applied (delivered) or append_wait passes (busy; a command the proposer dropped when
-  // it stepped down is never applied: the client sends it again). Read: the log from
-  // request.from_index.
+  // The handlers of multipaxos::kClientService. Append: a command decided already (its slot
+  // taken from the learner by deliver()) is answered delivered (with its slot); a node whose
+  // proposer is idle answers not_leader, naming the node its detector trusts; otherwise the
+  // command goes to the proposer, and the reply waits until it is decided or append_wait passes
+  // (busy; a command the proposer dropped when it stepped down is never decided: the client
+  // sends it again). (Decided is enough: a majority of acceptors hold it on their disks, and
+  // every node will deliver it in that slot.) Read: the log from request.from_index.
   core::Task<multipaxos::AppendReply> on_append(const multipaxos::AppendRequest& request);
   core::Task<multipaxos::ReadReply> on_read(const multipaxos::ReadRequest& request);
 
@@ -114,9 +119,14 @@ class PaxosNode {
   // Asks node `from` for the slots it delivered after this node's, in the background: they go to
   // the learner (decided), then deliver().
   void fetch_from(NodeId from);
-  // Takes what the learner can deliver: each slot's value on the disk (synced) first, then
-  // applied (its commands not applied before, in order, to log_), then on_deliver_; the waiting
-  // appends are woken, the proposer told delivered(), and the acceptor compacted when due.
+  // Takes what the learner can deliver: each slot's value goes to the delivered log; its
+  // commands are decided (those not decided before: a retried append's are left out), the
+  // waiting appends are woken, and the proposer is told delivered(). Each slot is applied (its
+  // new commands, in order, to log_; then on_deliver_) only once the delivered log is synced;
+  // then the acceptor is compacted when due. Syncing at once, in deliver(), is correct; the
+  // reference syncs delivered_sync later, once for every slot taken meanwhile (group commit:
+  // the appends answer without waiting for it, and one fsync serves many slots; a crash before
+  // it loses only what the node learns again).
   void deliver();
   // The retry period, for as long as the node runs: the proposer's retry(), and a fetch: from
   // the node whose promise said it compacted the most slots this node has not delivered, until

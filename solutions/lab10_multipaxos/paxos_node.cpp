@@ -37,7 +37,7 @@ PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options optio
       throw UsageError(
           fmt::format("node {}: a record of {} does not decode", self_, kDeliveredKey));
     values_.push_back(std::move(value));
-    apply(values_.size(), values_.back());
+    for (auto& command : decide(values_.size(), values_.back())) log_.push_back(std::move(command));
   }
   learner_ = Learner(ids_, values_.size());
   proposer_.delivered(values_.size());
@@ -137,8 +137,8 @@ core::Task<multipaxos::AppendReply> PaxosNode::on_append(const multipaxos::Appen
   // SOLUTION BEGIN
   const Command& command = request.command;
   auto applied = [&]() -> std::optional<Slot> {
-    auto it = applied_.find(command.client);
-    if (it == applied_.end() || it->second.first < command.sequence) return std::nullopt;
+    auto it = decided_.find(command.client);
+    if (it == decided_.end() || it->second.first < command.sequence) return std::nullopt;
     return it->second.second;
   };
   multipaxos::AppendReply reply;
@@ -263,18 +263,24 @@ void PaxosNode::deliver() {
   // SOLUTION BEGIN
   auto ready = learner_.take_deliverable();
   if (ready.empty()) return;
-  for (const auto& [slot, value] : ready) delivered_log_.append(rpc::encode(value));
-  delivered_log_.sync();
+  // The appends waiting for these commands answer now: they are decided. The delivered log is
+  // synced once for all the slots taken in the next delivered_sync (group commit); only then
+  // are they applied and told.
   for (auto& [slot, value] : ready) {
-    values_.push_back(std::move(value));
-    apply(slot, values_.back());
-    if (on_deliver_) on_deliver_(slot, values_.back());
+    delivered_log_.append(rpc::encode(value));
+    auto fresh = decide(slot, value);
+    unsynced_.push_back({slot, std::move(value), std::move(fresh)});
   }
   delivered_news_.notify_all();
   send_accepts(proposer_.delivered(learner_.delivered()));
-  if (options_.compact_every > 0 &&
-      learner_.delivered() >= acceptor_.compacted() + options_.compact_every)
-    acceptor_.compact(learner_.delivered());
+  if (!sync_pending_) {
+    sync_pending_ = true;
+    tasks_.spawn([this]() -> core::Task<void> {
+      if (options_.delivered_sync > core::Duration::zero())
+        co_await ctx_.sleep_for(options_.delivered_sync);
+      sync_delivered();
+    });
+  }
   // SOLUTION STUB
   // // TODO(lab10 part 4): deliver, as paxos_node.hpp says.
   // dsys::unimplemented("PaxosNode::deliver");
@@ -330,14 +336,29 @@ rpc::Client& PaxosNode::client(NodeId to) {
   return *c;
 }
 
-void PaxosNode::apply(Slot slot, const Value& value) {
+std::vector<Command> PaxosNode::decide(Slot slot, const Value& value) {
+  std::vector<Command> fresh;
   for (const auto& command : value.commands) {
-    auto& [sequence, at] = applied_[command.client];
-    if (command.sequence <= sequence) continue;  // applied already (a retried append)
+    auto& [sequence, at] = decided_[command.client];
+    if (command.sequence <= sequence) continue;  // decided already (a retried append)
     sequence = command.sequence;
     at = slot;
-    log_.push_back(command);
+    fresh.push_back(command);
   }
+  return fresh;
+}
+
+void PaxosNode::sync_delivered() {
+  sync_pending_ = false;
+  delivered_log_.sync();
+  for (auto& slot : std::exchange(unsynced_, {})) {
+    values_.push_back(std::move(slot.value));
+    for (auto& command : slot.fresh) log_.push_back(std::move(command));
+    if (on_deliver_) on_deliver_(slot.slot, values_.back());
+  }
+  if (options_.compact_every > 0 &&
+      values_.size() >= acceptor_.compacted() + options_.compact_every)
+    acceptor_.compact(values_.size());
 }
 // SOLUTION END
 

@@ -237,6 +237,16 @@ def run_cluster_test(work, scenario, after_down=None):
     return 0
 
 
+def programs_main(doc, scenario):
+    """The main of a cluster test whose usage (the last line of DOC) is `PROGRAMS_DIR WORK_DIR`:
+    runs SCENARIO(programs) in run_cluster_test. Returns the exit status."""
+    if len(sys.argv) != 3:
+        print(doc.strip().splitlines()[-1], file=sys.stderr)
+        return 2
+    programs, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+    return run_cluster_test(work, lambda: scenario(programs))
+
+
 def main():
     global PROGRAMS
     if len(sys.argv) != 3:

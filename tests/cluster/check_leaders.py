@@ -24,7 +24,7 @@ KIT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(KIT, "tools"))
 import cluster  # noqa: E402
-from check_cluster import check, dsys, log_of, require, run_cluster_test  # noqa: E402  (one copy)
+from check_cluster import check, dsys, log_of, programs_main, require  # noqa: E402  (one copy)
 
 LIMIT = 30  # seconds, for any one wait
 PORT = 7000
@@ -86,13 +86,5 @@ def scenario(programs):
           "after heal, nodes 1 and 2 trust node 3 again", leaders(all3))
 
 
-def main():
-    if len(sys.argv) != 3:
-        print(__doc__.strip().splitlines()[-1], file=sys.stderr)
-        return 2
-    programs, work = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-    return run_cluster_test(work, lambda: scenario(programs))
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(programs_main(__doc__, scenario))
