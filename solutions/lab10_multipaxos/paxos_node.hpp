@@ -175,7 +175,7 @@ class PaxosNode {
   // SOLUTION STUB
   // // Your state: the delivered log on the disk (a core::DurableLog under kDeliveredKey), the
   // // values delivered (values_) and the commands applied (log_), per client the highest
-  // // sequence number applied and its slot, a core::Notifier for the appends that wait, and an
+  // // sequence number decided and its slot, a core::Notifier for the appends that wait, and an
   // // rpc::Client per node (std::map<NodeId, std::unique_ptr<rpc::Client>>).
   // std::vector<Value> values_;
   // std::vector<Command> log_;
