@@ -11,6 +11,8 @@
 #   integrity: LAB passes in full on solutions/               tools/grade.py, hidden tests too
 #   integrity: LAB's simulated tests pass on solutions/ ...   tools/sweep.py, checks.sweep_seeds
 #   integrity: ... slowed ...                                 tools/sweep.py --slow, checks.slow_seeds
+#   integrity: explore finds no violation in N runs of LAB    ./dsys explore LAB, checks.explore_runs
+#                                                             (the release build: it builds it)
 #   integrity: every graded test of LAB fails on its stubs    tools/grade.py --expect-fail
 #   integrity: ... on the reference base                      (instead, for a lab that builds on
 #                                                             others: dsys_add_lab)
@@ -92,6 +94,17 @@ function(_dsys_integrity_tests)
                            COST 20 TIMEOUT 1200
                            COMMAND ${py} ${tools}/sweep.py --lab ${lab} --seeds ${slow} --slow
                                    --jobs 1 --tests $<TARGET_FILE:${reference}_tests>)
+    endif()
+    # (checks.explore_runs: the lab's [scenario] test, that many seeds, on the release build, which
+    # ./dsys explore configures and builds in build/release: one such test at a time)
+    get_property(runs GLOBAL PROPERTY DSYS_LAB_${lab}_explore_runs)
+    if(runs GREATER 0)
+      _dsys_integrity_test("explore finds no violation in ${runs} runs of ${lab}'s scenario on solutions/ (release build)"
+                           COST 300 TIMEOUT 1800 PROCESSORS 2
+                           COMMAND ${CMAKE_SOURCE_DIR}/dsys explore ${lab} --impl solutions
+                                   --runs ${runs} --jobs 2 --seed 1000000 --out ${CMAKE_BINARY_DIR}/integrity/explore-${lab})
+      set_tests_properties("integrity: explore finds no violation in ${runs} runs of ${lab}'s scenario on solutions/ (release build)"
+                           PROPERTIES RESOURCE_LOCK dsys_release_build)
     endif()
     foreach(flavour labs base_reference)
       if(NOT flavour IN_LIST flavours)

@@ -61,9 +61,13 @@ def _read(path, root, labs):
         for field, kind in CHECKS.items():
             if not isinstance(entry["checks"].get(field), kind):
                 raise ManifestError(f"{where}: 'checks' needs '{field}', a {kind.__name__}")
-        explore_runs = entry["checks"].get("ci_explore", 0)
-        if not isinstance(explore_runs, int) or isinstance(explore_runs, bool) or explore_runs < 0:
-            raise ManifestError(f"{where}: 'checks.ci_explore' is a number of runs (0: none)")
+        for optional in ("ci_explore", "explore_runs"):
+            runs = entry["checks"].get(optional, 0)
+            if not isinstance(runs, int) or isinstance(runs, bool) or runs < 0:
+                raise ManifestError(f"{where}: 'checks.{optional}' is a number of runs (0: none)")
+        if entry["checks"].get("explore_runs", 0) and not entry.get("scenario"):
+            raise ManifestError(f"{where}: 'checks.explore_runs' explores a [scenario] test: the lab "
+                                "needs \"scenario\": true")
         name = entry["name"]
         if not re.fullmatch(r"lab[0-9a-z]+", name) or not re.fullmatch(r"[a-z0-9_]+", entry["dir"]):
             raise ManifestError(f"{where}: a lab's name is labN and its dir lower-case letters, digits and _")

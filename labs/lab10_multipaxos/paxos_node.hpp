@@ -51,7 +51,9 @@ class PaxosNode {
     // How long an append waits for its command to be delivered before it answers busy (less than
     // the clients' multipaxos::LogClient::kCallTimeout, so that they hear the busy).
     core::Duration append_wait = 500ms;
-    // The acceptor compacts what the node delivered once it is this many slots ahead (0: never).
+    // Compaction: once the node has applied (delivered and synced) this many slots beyond what
+    // its acceptor compacted, acceptor_.compact(slots applied); never a slot not yet synced, and
+    // the delivered log itself is never cut (fetches are served from it). 0: never.
     Slot compact_every = 32;
     // How long the slots deliver() takes may wait for their delivered log's sync (one fsync for
     // all the slots taken meanwhile; 0: after the current event). A deliver() that syncs at once
@@ -64,8 +66,9 @@ class PaxosNode {
   static constexpr std::string_view kDeliveredKey = "multipaxos.delivered";
 
   // Called once per slot delivered, in slot order, after it is on the disk: its value. (Slots
-  // read back from the disk at a restart were told by the incarnation that delivered them: they
-  // are not told again.)
+  // read back from the disk at a restart are not told again, even the few a crash caught after
+  // their record reached the disk and before they were told: the test counts every slot told
+  // over all incarnations, and a slot told twice fails it.)
   using OnDeliver = std::function<void(Slot, const Value&)>;
 
   // Node `self` of the group `peers` (every node, itself included). It reads back what its disk
@@ -88,19 +91,19 @@ class PaxosNode {
 
  private:
   // Tested by: the simulated tests of part 4 and the real-process tests.
-  // The handlers of multipaxos::kService. Prepare and accept: the acceptor's reply (a round seen
-  // there that is above the proposer's makes it step down: round_seen). An accept taken is told
-  // to every node's learner (a Learn to each other node, and straight to its own learner, then
-  // deliver()). Learn: to the learner, then
-  // deliver(). Fetch: the values of the slots delivered from request.from_slot on (at most
-  // kMaxFetch).
+  // The handlers of multipaxos::kService. Prepare and accept: proposer_.round_seen(request.round)
+  // (a round above the proposer's makes it step down), then the acceptor's reply. An accept taken
+  // is told to every node's learner (a Learn to each other node, and straight to its own learner,
+  // then deliver()). Learn: to the learner, then deliver(). Fetch: the values of the slots
+  // delivered from request.from_slot on (at most kMaxFetch).
   core::Task<multipaxos::PromiseReply> on_prepare(const multipaxos::PrepareRequest& request);
   core::Task<multipaxos::AcceptedReply> on_accept(const multipaxos::AcceptRequest& request);
   core::Task<multipaxos::Nothing> on_learn(const multipaxos::LearnRequest& request);
   core::Task<multipaxos::FetchReply> on_fetch(const multipaxos::FetchRequest& request);
-  // The handlers of multipaxos::kClientService. Append: a command decided already (its slot
-  // taken from the learner by deliver()) is answered delivered (with its slot); a node whose
-  // proposer is idle answers not_leader, naming the node its detector trusts; otherwise the
+  // The handlers of multipaxos::kClientService. Append, checked in this order: a command decided
+  // already (its slot taken from the learner by deliver()) is answered delivered (with its slot);
+  // a node whose proposer is idle answers not_leader, naming the node its detector trusts (busy
+  // when that is itself or no one: its phase 1 has not begun); otherwise (preparing or leading) the
   // command goes to the proposer, and the reply waits until it is decided or append_wait passes
   // (busy; a command the proposer dropped when it stepped down is never decided: the client
   // sends it again). (Decided is enough: a majority of acceptors hold it on their disks, and
@@ -112,17 +115,26 @@ class PaxosNode {
   // a restarted node picks its next round above it, so no round is ever used twice, by two
   // incarnations, for two values), its reply to the proposer; then, in the background, to every
   // other node (the replies go to the proposer; a promise that reports compacted slots this node
-  // has not delivered starts a fetch from its sender). send_accepts: every accept to every node,
-  // in the background (the replies go to the proposer).
+  // has not delivered starts a fetch from its sender). Its own acceptor is called directly
+  // (acceptor_.prepare), its reply handled like the others'. send_accepts: every accept to every
+  // node, itself included (by RPC, like the others), in the background (the replies go to the
+  // proposer). Every Proposer call that returns accepts (submit, promise, delivered, retry) is
+  // followed by send_accepts of what it returned.
   void send_prepare(const multipaxos::PrepareRequest& prepare);
   void send_accepts(const std::vector<multipaxos::AcceptRequest>& accepts);
-  // Asks node `from` for the slots it delivered after this node's, in the background: they go to
-  // the learner (decided), then deliver().
+  // Asks node `from`, in the background, for the slots after those this node's learner delivered
+  // (FetchRequest.from_slot = learner_.delivered() + 1): value i of the reply is slot
+  // reply.from_slot + i, given to the learner (decided), then deliver(). A full reply (kMaxFetch
+  // values) fetches again at once; one fetch at a time; a call that returns an error "failed to
+  // answer". Never await a call inside run_retries itself: it must keep its period.
   void fetch_from(NodeId from);
   // Takes what the learner can deliver: each slot's value goes to the delivered log; its
-  // commands are decided (those not decided before: a retried append's are left out), the
-  // waiting appends are woken, and the proposer is told delivered(). Each slot is applied (its
-  // new commands, in order, to log_; then on_deliver_) only once the delivered log is synced;
+  // commands are decided (those not decided before: a retried append's are left out; filter once,
+  // here, and keep the filtered list until the slot is applied: the per-client table already
+  // counts them), the waiting appends are woken, and the proposer is told delivered(). Each slot
+  // is applied (values_ grows, its new commands go, in order, to log_; then on_deliver_) only
+  // once the delivered log is synced: a restart must find on the disk at least every slot that
+  // delivered_values() showed;
   // then the acceptor is compacted when due. Syncing at once, in deliver(), is correct; the
   // reference syncs delivered_sync later, once for every slot taken meanwhile (group commit:
   // the appends answer without waiting for it, and one fsync serves many slots; a crash before
@@ -148,8 +160,11 @@ class PaxosNode {
   Proposer proposer_;
   // Your state: the delivered log on the disk (a core::DurableLog under kDeliveredKey), the
   // values delivered (values_) and the commands applied (log_), per client the highest
-  // sequence number decided and its slot, a core::Notifier for the appends that wait, and an
-  // rpc::Client per node (std::map<NodeId, std::unique_ptr<rpc::Client>>).
+  // sequence number decided and its slot, a core::Notifier for the appends that wait, an
+  // rpc::Client per node (std::map<NodeId, std::unique_ptr<rpc::Client>>, each made as
+  // rpc::Client(rpc::Endpoint::of(ctx_), peers_.at(id), false): the false because peers
+  // restart, and a client that detects restarts fails every call to a restarted node), and
+  // what fetch needs (one at a time; whom to ask next).
   std::vector<Value> values_;
   std::vector<Command> log_;
   Learner learner_;

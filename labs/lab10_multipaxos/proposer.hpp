@@ -69,12 +69,13 @@ class Proposer {
   // Tested by: "lab 10: a proposer that gets a majority ...", "... does not propose slots ...",
   // "... steps down ...".
   // A promise. One that refuses, naming a round above this one, is round_seen(). One for another
-  // round, or while not preparing, changes nothing. One that is ok for this round is counted
-  // once per acceptor; at a majority of `nodes`, phase 1 ends and the proposer leads. It then
-  // returns, in slot order, the accepts (this round) of every slot from the first it may propose
-  // (delivered() + 1, and above every slot a promise says was compacted) up to the highest slot
-  // any promise reported: for each, the value of the highest round reported for it, or a no-op
-  // if none reported it. Then, as submit() does, the queued commands the window allows.
+  // round, from a node outside `nodes`, or while not preparing, changes nothing. One that is ok for
+  // this round is counted once per acceptor; at a majority of `nodes`, phase 1 ends and the
+  // proposer leads. It then returns, in slot order, the accepts (this round) of every slot from the
+  // first it may propose (delivered() + 1, and above every slot a promise says was compacted) up to
+  // the highest slot any promise reported: for each, the value of the highest round reported for
+  // it, or a no-op if none reported it. Then, as submit() does, the queued commands the window
+  // allows.
   std::vector<AcceptRequest> promise(const PromiseReply& reply);
 
   // Tested by: "lab 10: a proposer steps down ...".
@@ -97,8 +98,9 @@ class Proposer {
 
   // Tested by: the same.
   // Its node delivered every slot up to `slot` (the learner's delivered()). Proposals up to it
-  // are done; the window moves, and, while leading, the result is the accepts of the new slots
-  // it allows (as submit()). A slot at or below delivered() changes nothing.
+  // are done; the window moves (next_slot() becomes at least slot + 1: a leader that caught up
+  // by a fetch never proposes a decided slot), and, while leading, the result is the accepts of
+  // the new slots it allows (as submit()). A slot at or below delivered() changes nothing.
   std::vector<AcceptRequest> delivered(Slot slot);
 
   // Tested by: "lab 10: a proposer resends its prepare ...".

@@ -57,11 +57,21 @@ PaxosNode::PaxosNode(core::Context& ctx, NodeId self, Peers peers, Options optio
   tasks_.spawn([this]() { return run_retries(); });
   leader_changed(leader_node_.leader());
   // SOLUTION STUB
-  // // TODO(lab10 part 4): read back the delivered log (apply each slot's value again, and make
-  // // the learner and the proposer start after it); serve both services' procedures; start
-  // // run_retries() in tasks_; tell the proposer whom the leader detector trusts now (it tells
-  // // only changes). Members that need the context (the DurableLog, the Notifier) go in the
-  // // initializer list above, in the order they are declared.
+  // // TODO(lab10 part 4), in this order:
+  // //  - read back the delivered log: rebuild values_, log_ and the per-client table from its
+  // //    records, without calling on_deliver_ (those slots were told before the crash);
+  // //  - make the learner start after them (learner_ = Learner(ids_, slots read back)) and tell
+  // //    the proposer (proposer_.delivered(slots read back));
+  // //  - proposer_.round_seen(acceptor_.promised()): without it, a restarted node that leads
+  // //    again picks a round its acceptor promised before the crash, and may reuse it;
+  // //  - serve both services' procedures: service_.serve<multipaxos::Prepare>(...) takes a
+  // //    handler of (request, const rpc::CallInfo&): wrap on_prepare and the others in a
+  // //    lambda (lab 7's paxos.cpp does the same);
+  // //  - start run_retries() in tasks_;
+  // //  - tell the proposer whom the leader detector trusts now (leader_changed: it tells only
+  // //    changes).
+  // // Members that need the context (the DurableLog, the Notifier) go in the initializer list
+  // // above, in the order they are declared.
   // dsys::unimplemented("PaxosNode::PaxosNode");
   // SOLUTION END
 }

@@ -1,14 +1,15 @@
-// The compiled half of BoundedInArchive: its length checks, and the instantiation of Boost's
-// archive templates for it (Boost's own library instantiates them only for its own archives).
+// The compiled half of the archives: BoundedInArchive's length checks, and the serializer maps
+// of both (Boost's own library has them only for its own archives). Neither archive reads or
+// writes a header, so Boost's basic_binary_*archive<>::init() is never called nor defined here.
 #include "dsys/rpc/marshal.hpp"
 
 #include <algorithm>
+#include <string>
 
 #include <boost/archive/archive_exception.hpp>
 #include <boost/archive/detail/archive_serializer_map.hpp>
 #include <boost/archive/impl/archive_serializer_map.ipp>
-#include <boost/archive/impl/basic_binary_iarchive.ipp>
-#include <boost/archive/impl/basic_binary_iprimitive.ipp>
+#include <boost/serialization/extended_type_info.hpp>
 
 namespace dsys::rpc {
 
@@ -17,12 +18,12 @@ void BoundedInArchive::malformed() {
 }
 
 void BoundedInArchive::require(std::size_t count, std::size_t each) const {
-  if (each != 0 && count > source_.remaining() / each) malformed();
+  if (each != 0 && count > remaining() / each) malformed();
 }
 
 void BoundedInArchive::load(std::string& s) {
   std::size_t length = 0;
-  Base::load(length);
+  load(length);
   require(length, 1);
   s.resize(length);
   if (length != 0) load_binary(s.data(), length);
@@ -57,11 +58,18 @@ void BoundedInArchive::load_override(boost::serialization::collection_size_type&
   require(t, 1);  // at least a byte per item; the sequences check more (MinEncodedSize)
 }
 
+// A class name (of an exported class, sent through a pointer): a string that fits Boost's buffer.
+void BoundedInArchive::load_override(boost::archive::class_name_type& t) {
+  std::string name;
+  load(name);
+  if (name.size() >= BOOST_SERIALIZATION_MAX_KEY_SIZE) malformed();
+  std::copy(name.begin(), name.end(), t.t);
+  t.t[name.size()] = '\0';
+}
+
 }  // namespace dsys::rpc
 
 namespace boost::archive {
 template class detail::archive_serializer_map<dsys::rpc::BoundedInArchive>;
-template class basic_binary_iprimitive<dsys::rpc::BoundedInArchive, char, std::char_traits<char>>;
-template class basic_binary_iarchive<dsys::rpc::BoundedInArchive>;
-template class binary_iarchive_impl<dsys::rpc::BoundedInArchive, char, std::char_traits<char>>;
+template class detail::archive_serializer_map<dsys::rpc::StringOutArchive>;
 }  // namespace boost::archive

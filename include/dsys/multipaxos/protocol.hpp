@@ -5,8 +5,8 @@
 // 9's leader detector names leads. Paxos's phases, as in Lamport's "Paxos Made Simple":
 //
 //   prepare(round, from)     phase 1a, once for every slot at or after `from` (the first slot
-//                            the leader has not seen decided). The acceptor promises to take
-//                            nothing below `round` (if `round` is above its promise) and answers
+//                            the leader has not delivered). The acceptor promises to take
+//                            nothing below `round` (if `round` is at least its promise) and answers
 //                            with every slot at or after `from` it has accepted (phase 1b, the
 //                            promise); otherwise it refuses, naming its promise.
 //   accept(round, slot, v)   phase 2a, per slot. The acceptor takes it unless it has promised a
@@ -282,7 +282,7 @@ struct Fetch {
 inline constexpr rpc::ServiceId kClientService = 10;  // see rpc/procedure.hpp
 
 enum class AppendStatus : std::uint8_t {
-  delivered = 0,   // the command is in the log, at `slot` (this node has delivered it)
+  delivered = 0,   // the command is decided, at `slot` (it will be in every node's log there)
   not_leader = 1,  // this node does not lead: try `leader` (0: it knows no leader)
   busy = 2,        // not delivered in time here (no majority yet, a leader change): try again
 };
@@ -337,7 +337,7 @@ struct ReadReply {
   ReadReply() = default;
   std::uint64_t from_index = 1;
   std::vector<Command> commands;
-  Slot delivered = 0;  // every slot up to this one is delivered at the node that answers
+  Slot delivered = 0;  // every slot up to this one is applied (synced) at the node that answers
   template <class Archive>
   void serialize(Archive& ar, unsigned) {
     ar& from_index& commands& delivered;

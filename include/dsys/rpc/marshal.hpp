@@ -9,35 +9,44 @@
 //     lock; }
 //   };
 //
-// Encoding uses Boost's binary archive without a header. Decoding uses BoundedInArchive, a
-// binary archive that treats its input as hostile: decode() of any byte string returns false
-// or a value, never throws, never aborts, and allocates at most a few times the input's size:
+// The bytes are those of Boost's binary archive without a header: a number as it is in memory, a
+// string as its length then its characters, a collection as its count (and item version) then its
+// items. Encoding uses StringOutArchive, which appends them to a string. Decoding uses
+// BoundedInArchive, a binary archive that treats its input as hostile: decode() of any byte string
+// returns false or a value, never throws, never aborts, and allocates at most a few times the
+// input's size:
 //   - a string or collection must fit in the bytes that are left, counting the fewest bytes one
 //     element can take (8 for a string, sizeof for a number): a 16 MB body cannot declare more
 //     than 2 million strings;
 //   - vectors, deques and lists grow as their elements are decoded, not up front;
 //   - a bool (also the flag of an optional and the items of a vector<bool>) must be 0 or 1.
 // std::optional<T> is marshalled as Boost marshals boost::optional: a bool, then the value.
+// Both archives are Boost's basic_binary_oarchive and basic_binary_iarchive (which say how a class,
+// a version or a collection's count is laid out) over primitives of their own: Boost's binary
+// primitives build a std::locale for every archive, most of a small message's cost.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <cstring>
 #include <deque>
 #include <list>
 #include <optional>
-#include <streambuf>
 #include <string>
 #include <string_view>
 #include <type_traits>
 #include <vector>
 
-#include <boost/archive/binary_iarchive_impl.hpp>
-#include <boost/archive/binary_oarchive.hpp>
+#include <boost/archive/basic_archive.hpp>
+#include <boost/archive/basic_binary_iarchive.hpp>
+#include <boost/archive/basic_binary_oarchive.hpp>
 #include <boost/archive/detail/register_archive.hpp>
+#include <boost/serialization/array_wrapper.hpp>
 #include <boost/serialization/collection_size_type.hpp>
 #include <boost/serialization/deque.hpp>
 #include <boost/serialization/detail/is_default_constructible.hpp>
 #include <boost/serialization/detail/stack_constructor.hpp>
+#include <boost/serialization/is_bitwise_serializable.hpp>
 #include <boost/serialization/item_version_type.hpp>
 #include <boost/serialization/level.hpp>
 #include <boost/serialization/list.hpp>
@@ -54,54 +63,74 @@ namespace dsys::rpc {
 
 namespace detail {
 
-// Appends everything written to it to a string.
-class StringSink final : public std::streambuf {
- public:
-  explicit StringSink(std::string& out) : out_(out) {}
+// How both archives are opened: no header (a message is its fields alone).
+inline constexpr unsigned kArchiveFlags = boost::archive::no_header;
 
- protected:
-  int_type overflow(int_type c) override {
-    if (!traits_type::eq_int_type(c, traits_type::eof()))
-      out_.push_back(traits_type::to_char_type(c));
-    return traits_type::not_eof(c);
+// Numbers and arrays of numbers travel as their bytes, as in Boost's binary archives.
+struct BitwiseArrays {
+  template <class T>
+  struct apply  // NOLINT(readability-identifier-naming): Boost's name
+      : boost::serialization::is_bitwise_serializable<T> {};
+};
+
+}  // namespace detail
+
+// A Boost binary output archive that appends to a string.
+class StringOutArchive : public boost::archive::basic_binary_oarchive<StringOutArchive> {
+  using Base = boost::archive::basic_binary_oarchive<StringOutArchive>;
+  friend class boost::archive::detail::interface_oarchive<StringOutArchive>;
+  friend class boost::archive::basic_binary_oarchive<StringOutArchive>;
+  friend class boost::archive::save_access;
+
+ public:
+  explicit StringOutArchive(std::string& out) : Base(detail::kArchiveFlags), out_(out) {}
+
+ public:  // called through Boost's This() dispatch, so these must be reachable
+  using use_array_optimization = detail::BitwiseArrays;
+  template <class T>
+  void save(const T& t) {
+    // (Boost sends here only what it marshals as a primitive: numbers, enums, and its own small
+    // wrappers of numbers such as a collection's count.)
+    static_assert(!std::is_pointer_v<T>, "a pointer is never saved as its bytes");
+    save_binary(&t, sizeof(T));
   }
-  std::streamsize xsputn(const char* s, std::streamsize n) override {
-    out_.append(s, static_cast<std::size_t>(n));
-    return n;
+  void save(const std::string& s) {
+    const std::size_t length = s.size();
+    save(length);
+    save_binary(s.data(), length);
+  }
+  template <class V>
+  void save_array(const boost::serialization::array_wrapper<V>& a, unsigned int /*version*/) {
+    save_binary(a.address(), a.count() * sizeof(V));
+  }
+  void save_binary(const void* address, std::size_t count) {
+    out_.append(static_cast<const char*>(address), count);
+  }
+  template <class T>
+  void save_override(const T& t) {
+    Base::save_override(t);
   }
 
  private:
   std::string& out_;
 };
 
-// Reads from a byte range it does not own.
-class ViewSource final : public std::streambuf {
- public:
-  explicit ViewSource(std::string_view bytes) {
-    char* begin = const_cast<char*>(bytes.data());  // NOLINT: read-only use
-    setg(begin, begin, begin + bytes.size());
-  }
-  std::size_t remaining() const { return static_cast<std::size_t>(egptr() - gptr()); }
-};
-
-}  // namespace detail
-
 // A Boost binary input archive for hostile input: it checks every length against the bytes
 // left, and every bool. A malformed input throws boost::archive::archive_exception (decode()
 // turns that into false).
-class BoundedInArchive
-    : public boost::archive::binary_iarchive_impl<BoundedInArchive, char, std::char_traits<char>> {
-  using Base = boost::archive::binary_iarchive_impl<BoundedInArchive, char, std::char_traits<char>>;
+class BoundedInArchive : public boost::archive::basic_binary_iarchive<BoundedInArchive> {
+  using Base = boost::archive::basic_binary_iarchive<BoundedInArchive>;
   friend class boost::archive::detail::interface_iarchive<BoundedInArchive>;
   friend class boost::archive::basic_binary_iarchive<BoundedInArchive>;
   friend class boost::archive::load_access;
 
  public:
-  explicit BoundedInArchive(detail::ViewSource& source)
-      : Base(source, boost::archive::no_header), source_(source) {}
+  // Reads `bytes`, which must outlive the archive.
+  explicit BoundedInArchive(std::string_view bytes)
+      : Base(detail::kArchiveFlags), next_(bytes.data()), end_(bytes.data() + bytes.size()) {}
 
   // Bytes not yet decoded.
-  std::size_t remaining() const { return source_.remaining(); }
+  std::size_t remaining() const { return static_cast<std::size_t>(end_ - next_); }
   // Throws (malformed) unless `count` items of at least `each` encoded bytes can fit in what is
   // left.
   void require(std::size_t count, std::size_t each) const;
@@ -109,34 +138,51 @@ class BoundedInArchive
   [[noreturn]] static void malformed();
 
  public:  // called through Boost's This() dispatch, so these must be reachable
-  using Base::load;
+  using use_array_optimization = detail::BitwiseArrays;
+  template <class T>
+  void load(T& t) {
+    // (Boost sends here only what it marshals as a primitive: numbers, enums, and its own small
+    // wrappers of numbers such as a collection's count.)
+    static_assert(!std::is_pointer_v<T>, "a pointer is never loaded as its bytes");
+    load_binary(&t, sizeof(T));
+  }
   void load(std::string& s);                    // checks the length before allocating
   void load(bool& b);                           // 0 or 1
   void load(boost::archive::tracking_type& t);  // a bool in a class's preamble: 0 or 1
   // Arrays of numbers (a vector<int>'s items, an int[4]) travel as one block; bools are checked.
   template <class V>
-  void load_array(boost::serialization::array_wrapper<V>& a, unsigned int version) {
+  void load_array(boost::serialization::array_wrapper<V>& a, unsigned int /*version*/) {
     require(a.count(), sizeof(V));
-    Base::load_array(a, version);
+    load_binary(a.address(), a.count() * sizeof(V));
     if constexpr (std::is_same_v<std::remove_cv_t<V>, bool>) {
       check_bools(reinterpret_cast<unsigned char*>(a.address()), a.count());
     }
+  }
+  // Throws (malformed) unless `count` bytes are left.
+  void load_binary(void* address, std::size_t count) {
+    if (count > remaining()) malformed();
+    if (count != 0) std::memcpy(address, next_, count);
+    next_ += count;
   }
   template <class T>
   void load_override(T& t) {
     Base::load_override(t);
   }
   void load_override(boost::serialization::collection_size_type& t);
+  void load_override(boost::archive::class_name_type& t);  // (Boost defines its own out of line)
 
  private:
   static void check_bools(unsigned char* bytes, std::size_t n);
 
-  detail::ViewSource& source_;
+  const char* next_;
+  const char* end_;
 };
 
 }  // namespace dsys::rpc
 
 // Like Boost's own binary archives: arrays of primitives travel as one block.
+BOOST_SERIALIZATION_REGISTER_ARCHIVE(dsys::rpc::StringOutArchive)
+BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(dsys::rpc::StringOutArchive)
 BOOST_SERIALIZATION_REGISTER_ARCHIVE(dsys::rpc::BoundedInArchive)
 BOOST_SERIALIZATION_USE_ARRAY_OPTIMIZATION(dsys::rpc::BoundedInArchive)
 
@@ -314,8 +360,7 @@ void encode_into(std::string& out, const T& value) {
   if constexpr (std::is_empty_v<T>) {
     return;  // an empty message (a null RPC) has no body
   } else {
-    detail::StringSink sink(out);
-    boost::archive::binary_oarchive archive(sink, boost::archive::no_header);
+    StringOutArchive archive(out);
     archive << value;
   }
 }
@@ -334,10 +379,9 @@ bool decode(std::string_view bytes, T& value) noexcept {
     return bytes.empty();
   } else {
     try {
-      detail::ViewSource source(bytes);
-      BoundedInArchive archive(source);
+      BoundedInArchive archive(bytes);
       archive >> value;
-      return source.remaining() == 0;
+      return archive.remaining() == 0;
     } catch (...) {  // archive_exception, length_error, bad_alloc: all mean "malformed"
       return false;
     }

@@ -734,6 +734,7 @@ class Cluster {
     world_.restart(node_.at(id));
     up_.insert(id);
     checked_[id] = 0;
+    checked_at_.erase(id);
     restarted_.insert(id);
   }
   // A node the world crashed (world.crash_at_step): no longer up.
@@ -801,6 +802,12 @@ class Cluster {
     if (!twice_.empty()) return twice_;
     for (NodeId id : up_) {
       if (!world_.is_up(node_.at(id))) continue;  // crashed at a step, not noticed yet
+      // A node's state, and what its replies revealed, change only in its own events: one that
+      // took no event since its last check (and did not restart) is as it was then.
+      const std::uint64_t steps = world_.steps(node_.at(id));
+      if (auto seen = checked_at_.find(id); seen != checked_at_.end() && seen->second == steps)
+        continue;
+      checked_at_[id] = steps;
       const PaxosNode& p = of(id);
       const auto& values = p.delivered_values();
       if (restarted_.erase(id) && values.size() < delivered_before_[id]) {
@@ -862,6 +869,7 @@ class Cluster {
   std::map<NodeId, std::set<Slot>> told_;  // the slots each node's OnDeliver told, all incarnations
   std::string twice_;
   std::map<NodeId, std::size_t> checked_, delivered_before_;
+  std::map<NodeId, std::uint64_t> checked_at_;  // the node's world steps at its last check
   std::vector<Value> chosen_;
   std::map<std::size_t, NodeId> who_;  // who delivered chosen_[k] first
   std::set<std::tuple<std::uint64_t, std::uint64_t, std::string>> appended_;
