@@ -99,12 +99,11 @@ function(_dsys_integrity_tests)
     # ./dsys explore configures and builds in build/release: one such test at a time)
     get_property(runs GLOBAL PROPERTY DSYS_LAB_${lab}_explore_runs)
     if(runs GREATER 0)
-      _dsys_integrity_test("explore finds no violation in ${runs} runs of ${lab}'s scenario on solutions/ (release build)"
-                           COST 300 TIMEOUT 1800 PROCESSORS 2
+      set(name "explore finds no violation in ${runs} runs of ${lab}'s scenario on solutions/ (release build)")
+      _dsys_integrity_test("${name}" COST 300 TIMEOUT 1800 PROCESSORS 2
                            COMMAND ${CMAKE_SOURCE_DIR}/dsys explore ${lab} --impl solutions
                                    --runs ${runs} --jobs 2 --seed 1000000 --out ${CMAKE_BINARY_DIR}/integrity/explore-${lab})
-      set_tests_properties("integrity: explore finds no violation in ${runs} runs of ${lab}'s scenario on solutions/ (release build)"
-                           PROPERTIES RESOURCE_LOCK dsys_release_build)
+      set_tests_properties("integrity: ${name}" PROPERTIES RESOURCE_LOCK dsys_release_build)
     endif()
     foreach(flavour labs base_reference)
       if(NOT flavour IN_LIST flavours)
